@@ -1,0 +1,3 @@
+export function App() {
+  return <main><h1>DefectStudio</h1></main>;
+}
