@@ -1,0 +1,39 @@
+/** `defect-studio.json`: the part of a model pack that the diffusers/Optimum layout does not say. */
+export interface PackManifest {
+  format: 'defect-studio-pack@1';
+  id: string;
+  name: string;
+  description?: string;
+  /** How the trimap reaches the model (METHOD.md). */
+  conditioning: 'none' | 'concat' | 'controlnet';
+  /**
+   * concat mode: the extra UNet input channels after the noisy latent, in order. Known names:
+   * 'mask' / 'defect_mask' (1 ch, 1 = defect, max-pooled to latent size), 'object_mask' (1 ch, fraction of
+   * non-background pixels per latent cell), 'masked_image_latent' (C ch, scale * E(x_ok with the defect set to 0)).
+   */
+  concatChannels?: string[];
+  /** Native image resolution (square), e.g. 256 or 512. */
+  resolution: number;
+  latentChannels: number;
+  /** Image pixels per latent cell along one side (8 for SD, 4 for a 4x VAE). */
+  vaeScaleFactor: number;
+  /** Latent scaling factor (0.18215 for SD 1.x). */
+  latentScale: number;
+  /** latentChannels x 3 matrix mapping x0-hat latent channels to RGB in [-1, 1]; optional bias [3]. */
+  previewMatrix: number[][];
+  previewBias?: number[];
+  /** Prompt presets shown in the UI. */
+  promptPresets: string[];
+  defaults?: {
+    steps?: number;
+    guidance?: number;
+    latentEditStart?: number;
+    pixelEditStart?: number;
+    latentDilation?: number;
+    scheduler?: 'ddim' | 'euler' | 'dpmpp-2m';
+  };
+  /** Tokenizer kind: 'clip-bpe' (tokenizer/vocab.json + merges.txt) or 'word-level' (tokenizer/tokenizer.json). */
+  tokenizer: 'clip-bpe' | 'word-level';
+  /** Every file of the pack: relative path -> byte size and lowercase hex sha256. */
+  files: Record<string, { bytes: number; sha256: string }>;
+}
