@@ -1,0 +1,4 @@
+export * from './png';
+export * from './record';
+export * from './single';
+export * from './mvtec';

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { fetchPack, sha256Hex, type BlobCache } from './packFetch';
+
+class MemCache implements BlobCache {
+  store = new Map<string, Uint8Array>();
+  async match(k: string) {
+    const b = this.store.get(k);
+    return b ? new Response(b as Uint8Array<ArrayBuffer>) : undefined;
+  }
+  async put(k: string, r: Response) {
+    this.store.set(k, new Uint8Array(await r.arrayBuffer()));
+  }
+  async delete(k: string) {
+    return this.store.delete(k);
+  }
+}
+
+async function makeServer(files: Record<string, Uint8Array>, tamper?: string) {
+  const manifest = { format: 'defect-studio-pack@1', id: 't', files: {} as Record<string, { bytes: number; sha256: string }> };
+  for (const [k, v] of Object.entries(files)) manifest.files[k] = { bytes: v.length, sha256: await sha256Hex(v) };
+  const served: Record<string, Uint8Array> = { ...files, 'defect-studio.json': new TextEncoder().encode(JSON.stringify(manifest)) };
+  if (tamper) served[tamper] = new Uint8Array(served[tamper].length).fill(9);
+  const hits: string[] = [];
+  const fetchImpl = (async (url: string | URL | Request) => {
+    const path = new URL(String(url)).pathname.replace('/pack/', '');
+    hits.push(path);
+    const b = served[decodeURIComponent(path)];
+    return b ? new Response(b as Uint8Array<ArrayBuffer>) : new Response('nope', { status: 404 });
+  }) as typeof fetch;
+  return { fetchImpl, hits };
+}
+
+describe('fetchPack', () => {
+  const files = { 'unet/model.onnx': new Uint8Array(5000).map((_, i) => i & 255), 'tokenizer/vocab.json': new TextEncoder().encode('{"a":1}') };
+
+  it('downloads with byte progress, then loads from the cache', async () => {
+    const { fetchImpl, hits } = await makeServer(files);
+    const cache = new MemCache();
+    const progress: number[] = [];
+    const a = await fetchPack('http://x/pack/', { cache, fetchImpl, onProgress: (p) => progress.push(p.loaded) });
+    expect(a.fromCache).toBe(false);
+    expect(a.bytes).toBe(5007);
+    expect(progress.at(-1)).toBe(5007);
+    expect(a.files.get('unet/model.onnx')).toEqual(files['unet/model.onnx']);
+    hits.length = 0;
+    const b = await fetchPack('http://x/pack/', { cache, fetchImpl });
+    expect(b.fromCache).toBe(true);
+    expect(hits).toEqual(['defect-studio.json']);
+    expect(b.manifestSha256).toBe(a.manifestSha256);
+  });
+
+  it('rejects a file whose sha256 does not match, and refetches a corrupt cache entry', async () => {
+    const bad = await makeServer(files, 'unet/model.onnx');
+    await expect(fetchPack('http://x/pack/', { cache: null, fetchImpl: bad.fetchImpl })).rejects.toThrow(/sha256 mismatch/);
+    const { fetchImpl } = await makeServer(files);
+    const cache = new MemCache();
+    await fetchPack('http://x/pack/', { cache, fetchImpl });
+    for (const k of cache.store.keys()) if (k.includes('unet')) cache.store.set(k, new Uint8Array(5000));
+    const c = await fetchPack('http://x/pack/', { cache, fetchImpl });
+    expect(c.fromCache).toBe(false);
+    expect(c.files.get('unet/model.onnx')).toEqual(files['unet/model.onnx']);
+  });
+
+  it('fails clearly when the manifest is missing', async () => {
+    const fetchImpl = (async () => new Response('', { status: 404 })) as unknown as typeof fetch;
+    await expect(fetchPack('http://x/pack/', { cache: null, fetchImpl })).rejects.toThrow(/defect-studio.json/);
+  });
+});

@@ -1,0 +1,156 @@
+// The typed message protocol between the page and the generation Worker.
+// Pixel and latent buffers cross as transferred ArrayBuffers, never copied.
+import type { AdaptationReport, CropWindow, GenerateRequest, Stage } from '../core/diffusion/types';
+import type { PackManifest } from '../core/models/manifest-types';
+
+export type BackendSetting = 'auto' | 'webgpu' | 'wasm';
+export type ActiveBackend = 'webgpu' | 'wasm';
+
+export type ErrorCode = 'model-load' | 'out-of-memory' | 'device-lost' | 'bad-settings' | 'no-defect' | 'internal';
+
+/** Everything of a GenerateRequest except the pixel buffers. */
+export type GenerateSettings = Omit<GenerateRequest, 'image' | 'trimap'>;
+
+export interface ImageBuffer {
+  width: number;
+  height: number;
+  data: ArrayBuffer; // RGBA bytes, width * height * 4
+}
+export interface LabelBuffer {
+  width: number;
+  height: number;
+  data: ArrayBuffer; // class ids {0,1,2}, width * height
+}
+
+// ---- page -> worker
+export interface LoadMessage {
+  type: 'load';
+  id: number;
+  packUrl: string; // folder URL ending in '/'
+  backend: BackendSetting;
+  /** Skip Cache Storage (tests of the first-visit path). */
+  noCache?: boolean;
+}
+export interface GenerateMessage {
+  type: 'generate';
+  id: number;
+  image: ImageBuffer;
+  trimap: LabelBuffer;
+  settings: GenerateSettings;
+  /** Full VAE decode preview every N steps (0 = never). */
+  decodePreviewEvery: number;
+}
+export interface CancelMessage {
+  type: 'cancel';
+  id: number; // the generate id to cancel
+}
+export type ToWorker = LoadMessage | GenerateMessage | CancelMessage;
+
+// ---- worker -> page
+export interface LoadProgressMessage {
+  type: 'load-progress';
+  id: number;
+  loaded: number; // bytes
+  total: number; // bytes
+  file: string;
+  fromCache: boolean;
+}
+export interface LoadedMessage {
+  type: 'loaded';
+  id: number;
+  backend: ActiveBackend;
+  /** Why the backend in use is not the one asked for (Auto fallback, lost device...). */
+  backendNote?: string;
+  manifest: PackManifest;
+  /** sha256 of defect-studio.json: pins every file of the pack. */
+  manifestSha256: string;
+  fromCache: boolean;
+  bytes: number;
+  ms: number;
+  threads: number;
+}
+export interface StepMessage {
+  type: 'step';
+  id: number;
+  step: number;
+  totalSteps: number;
+  stage: Stage;
+  timestep: number;
+  crop: CropWindow;
+  /** Patch in image pixels, alpha 255 inside the defect; data is RGBA bytes. */
+  preview: { x: number; y: number; width: number; height: number; data: ArrayBuffer; decoded: boolean } | null;
+  /** ms since the generate message arrived. */
+  elapsedMs: number;
+}
+export interface StageMessage {
+  type: 'stage';
+  id: number;
+  stage: Stage | 'prepare';
+}
+export interface DoneMessage {
+  type: 'done';
+  id: number;
+  image: ImageBuffer;
+  mask: ArrayBuffer; // 0/255, width * height
+  crop: CropWindow;
+  timings: Record<string, number>;
+  adaptation?: AdaptationReport;
+  backend: ActiveBackend;
+}
+export interface CancelledMessage {
+  type: 'cancelled';
+  id: number;
+}
+export interface ErrorMessage {
+  type: 'error';
+  id: number;
+  code: ErrorCode;
+  message: string;
+}
+export interface BackendChangedMessage {
+  type: 'backend-changed';
+  backend: ActiveBackend;
+  reason: string;
+}
+export type FromWorker =
+  | LoadProgressMessage
+  | LoadedMessage
+  | StepMessage
+  | StageMessage
+  | DoneMessage
+  | CancelledMessage
+  | ErrorMessage
+  | BackendChangedMessage;
+
+/** A readable line for each error kind. */
+export function errorTitle(code: ErrorCode): string {
+  switch (code) {
+    case 'model-load':
+      return 'The model could not be loaded';
+    case 'out-of-memory':
+      return 'Out of memory';
+    case 'device-lost':
+      return 'The GPU device was lost';
+    case 'bad-settings':
+      return 'Bad settings';
+    case 'no-defect':
+      return 'Nothing to generate';
+    case 'internal':
+      return 'Generation failed';
+  }
+}
+
+/** Validate generation settings; returns a message for the first problem, or null. */
+export function validateSettings(s: GenerateSettings): string | null {
+  if (!s.prompt.trim()) return 'Enter a prompt.';
+  if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 0xffffffff) return 'Seed must be an integer from 0 to 4294967295.';
+  if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > 200) return 'Steps must be an integer from 1 to 200.';
+  if (!Number.isFinite(s.guidance) || s.guidance < 0 || s.guidance > 30) return 'Guidance must be between 0 and 30.';
+  const { latentEditStart: a, pixelEditStart: b } = s.stages;
+  if (!(a >= 0 && a <= 1) || !(b >= 0 && b <= 1)) return 'Stage fractions must be between 0 and 1.';
+  if (a > b) return 'The latent-edit stage must start before the pixel-edit stage.';
+  if (!Number.isInteger(s.latentDilation) || s.latentDilation < 1 || s.latentDilation % 2 === 0)
+    return 'Latent dilation must be an odd integer.';
+  if (!(s.contextMargin >= 0)) return 'Context margin must be 0 or more.';
+  return null;
+}
