@@ -1,0 +1,4 @@
+export * from './adapter';
+export * from './conv';
+export * from './metrics';
+export * from './solve';

@@ -1,0 +1,5 @@
+export * from './protobuf';
+export * from './model';
+export * from './half';
+export * from './decoder-head';
+export * from './build';
