@@ -1,6 +1,7 @@
 import { encode } from 'fast-png';
 import type { RGBAImage, Trimap } from '../image';
 import { DEFECT, OBJECT } from '../image';
+import { encodeTrimapPng as encodeTrimapPngCodec } from '../trimap/png';
 
 /** Lossless 8-bit RGBA PNG of an image. */
 export function encodeImagePng(image: RGBAImage): Uint8Array {
@@ -29,6 +30,7 @@ export function trimapToGray(trimap: Trimap): Uint8Array {
   return out;
 }
 
+/** Trimap PNG through the editor's codec (the one contract for 0/127/255 files). */
 export function encodeTrimapPng(trimap: Trimap): Uint8Array {
-  return encodeMaskPng(trimapToGray(trimap), trimap.width, trimap.height);
+  return encodeTrimapPngCodec(trimap);
 }

@@ -1,4 +1,245 @@
-// Seam for the generation panel (issue 5): rendered by the editor's layout beside the canvas.
+// The generation side panel: model, prompt and settings, Generate/Stop, progress, results, export.
+import { useEffect, useId } from 'react';
+import { useModel, useResults, useRun, useSettings, STAGE_LABELS, type SettingsState } from './stores';
+import { ensureModel, exportDatasetZip, exportSelected, generate, selectResult, setBackend, setResultStatus, stop } from './controller';
+import { useGenerateKeys } from './keys';
+
+function mb(n: number) {
+  return `${(n / 1048576).toFixed(n < 10 * 1048576 ? 2 : 1)} MB`;
+}
+
+function NumberField(props: { label: string; field: keyof SettingsState; min: number; max: number; step: number; disabled?: boolean }) {
+  const id = useId();
+  const value = useSettings((s) => s[props.field]) as number;
+  const set = useSettings((s) => s.set);
+  return (
+    <div className="ds-field">
+      <label htmlFor={id}>{props.label}</label>
+      <input
+        id={id}
+        type="number"
+        min={props.min}
+        max={props.max}
+        step={props.step}
+        value={Number.isFinite(value) ? value : ''}
+        disabled={props.disabled}
+        onChange={(e) => set({ [props.field]: e.target.value === '' ? NaN : Number(e.target.value) } as Partial<SettingsState>)}
+      />
+    </div>
+  );
+}
+
+function ModelSection() {
+  const m = useModel();
+  const backendSetting = useSettings((s) => s.backend);
+  const running = useRun((r) => r.running);
+  const id = useId();
+  useEffect(() => {
+    void ensureModel();
+  }, []);
+  const pct = m.total ? Math.round((100 * m.loaded) / m.total) : 0;
+  return (
+    <section aria-label="Model" className="ds-section">
+      <div className="ds-row">
+        <strong>{m.manifest?.name ?? 'Model'}</strong>
+        <span className="ds-muted" data-testid="model-status">
+          {m.status === 'loading' && 'loading…'}
+          {m.status === 'ready' && `ready${m.fromCache ? ' (from cache)' : ''}`}
+          {m.status === 'error' && 'failed'}
+        </span>
+      </div>
+      {m.status === 'loading' && (
+        <div>
+          <progress aria-label="Model download" max={m.total || 1} value={m.loaded} />
+          <div className="ds-muted">
+            {mb(m.loaded)} / {m.total ? mb(m.total) : '…'} ({pct}%){m.fromCache ? ' from cache' : ''}
+          </div>
+        </div>
+      )}
+      {m.status === 'error' && (
+        <button type="button" onClick={() => void ensureModel(true)}>
+          Retry loading
+        </button>
+      )}
+      <div className="ds-field">
+        <label htmlFor={id}>Backend</label>
+        <select id={id} value={backendSetting} disabled={running} onChange={(e) => setBackend(e.target.value as typeof backendSetting)}>
+          <option value="auto">Auto</option>
+          <option value="webgpu">WebGPU</option>
+          <option value="wasm">WASM</option>
+        </select>
+      </div>
+      <div className="ds-muted" data-testid="backend-in-use">
+        In use: {m.backend ? (m.backend === 'webgpu' ? 'WebGPU' : `WASM (${m.threads} thread${m.threads === 1 ? '' : 's'})`) : '—'}
+      </div>
+      {m.backendNote && <div className="ds-note">{m.backendNote}</div>}
+    </section>
+  );
+}
+
+function PromptSection() {
+  const s = useSettings();
+  const presets = useModel((m) => m.manifest?.promptPresets ?? []);
+  const running = useRun((r) => r.running);
+  const ids = { prompt: useId(), preset: useId(), neg: useId(), seed: useId(), rnd: useId(), ada: useId() };
+  return (
+    <section aria-label="Prompt and settings" className="ds-section">
+      <div className="ds-field ds-col">
+        <label htmlFor={ids.prompt}>Prompt</label>
+        <textarea id={ids.prompt} rows={2} value={s.prompt} onChange={(e) => s.set({ prompt: e.target.value })} />
+      </div>
+      {presets.length > 0 && (
+        <div className="ds-field">
+          <label htmlFor={ids.preset}>Preset</label>
+          <select id={ids.preset} value={presets.includes(s.prompt) ? s.prompt : ''} onChange={(e) => e.target.value && s.set({ prompt: e.target.value })}>
+            <option value="">—</option>
+            {presets.map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+      <div className="ds-field ds-col">
+        <label htmlFor={ids.neg}>Negative prompt</label>
+        <input id={ids.neg} type="text" value={s.negativePrompt} onChange={(e) => s.set({ negativePrompt: e.target.value })} />
+      </div>
+      <div className="ds-field">
+        <label htmlFor={ids.seed}>Seed</label>
+        <input
+          id={ids.seed}
+          type="number"
+          min={0}
+          max={4294967295}
+          value={Number.isFinite(s.seed) ? s.seed : ''}
+          disabled={s.randomSeed}
+          onChange={(e) => s.set({ seed: e.target.value === '' ? NaN : Number(e.target.value) })}
+        />
+        <label>
+          <input id={ids.rnd} type="checkbox" checked={s.randomSeed} onChange={(e) => s.set({ randomSeed: e.target.checked })} /> Random
+        </label>
+      </div>
+      <NumberField label="Steps" field="steps" min={1} max={200} step={1} />
+      <NumberField label="Guidance" field="guidance" min={0} max={30} step={0.5} />
+      <NumberField label="Latent blending from" field="latentEditStart" min={0} max={1} step={0.01} />
+      <NumberField label="Pixel blending from" field="pixelEditStart" min={0} max={1} step={0.01} />
+      <NumberField label="Variants" field="variants" min={1} max={16} step={1} />
+      <NumberField label="Decode preview every" field="decodePreviewEvery" min={0} max={100} step={1} />
+      <div className="ds-field">
+        <label>
+          <input id={ids.ada} type="checkbox" checked={s.adaptation} onChange={(e) => s.set({ adaptation: e.target.checked })} /> Decoder adaptation
+        </label>
+      </div>
+      <div className="ds-row">
+        <button type="button" className="ds-primary" disabled={running} onClick={() => void generate()} title="Ctrl/Cmd+Enter">
+          Generate
+        </button>
+        <button type="button" disabled={!running} onClick={stop}>
+          Stop
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function ProgressSection() {
+  const r = useRun();
+  const label = STAGE_LABELS[r.stage] ?? r.stage;
+  return (
+    <section aria-label="Progress" className="ds-section">
+      <div role="progressbar" aria-label="Generation progress" aria-valuemin={0} aria-valuemax={r.totalSteps || 0} aria-valuenow={r.step} className="ds-progress">
+        <div className="ds-progress-fill" style={{ width: `${r.totalSteps ? (100 * r.step) / r.totalSteps : 0}%` }} />
+      </div>
+      <div className="ds-muted" data-testid="generation-status">
+        {r.totalSteps ? `step ${r.step}/${r.totalSteps}${label ? ` · ${label}` : ''}` : 'idle'}
+        {r.variants > 1 && r.running ? ` · variant ${r.variant}/${r.variants}` : ''}
+      </div>
+      {r.error && (
+        <div role="alert" className="ds-error">
+          <strong>{r.error.title}.</strong> {r.error.message}
+        </div>
+      )}
+      {r.notice && (
+        <div role="status" className="ds-note">
+          {r.notice}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function ResultsSection() {
+  const { results, selectedId, wipe } = useResults();
+  const s = useSettings();
+  const ids = { wipe: useId(), cat: useId(), def: useId() };
+  const visible = results.filter((r) => r.status !== 'discarded');
+  const selected = results.find((r) => r.id === selectedId);
+  const accepted = results.filter((r) => r.status === 'accepted').length;
+  return (
+    <section aria-label="Results" className="ds-section">
+      <div className="ds-gallery" role="list" aria-label="Variants">
+        {visible.map((r) => (
+          <button
+            type="button"
+            role="listitem"
+            key={r.id}
+            aria-pressed={r.id === selectedId}
+            aria-label={`Result ${r.id}, seed ${r.seed}${r.status === 'accepted' ? ', accepted' : ''}`}
+            className={`ds-thumb${r.id === selectedId ? ' ds-selected' : ''}${r.status === 'accepted' ? ' ds-accepted' : ''}`}
+            onClick={() => selectResult(r.id)}
+          >
+            {r.thumbUrl ? <img src={r.thumbUrl} alt="" width={64} height={64} /> : r.id}
+            <span>seed {r.seed}</span>
+          </button>
+        ))}
+      </div>
+      {selected && (
+        <>
+          <div className="ds-muted">
+            Seed {selected.seed} · {selected.settings.steps} steps · guidance {selected.settings.guidance} · {selected.backend} · hold Tab for the original
+          </div>
+          <div className="ds-field">
+            <label htmlFor={ids.wipe}>Compare</label>
+            <input id={ids.wipe} type="range" min={0} max={100} value={Math.round(wipe * 100)} onChange={(e) => useResults.setState({ wipe: Number(e.target.value) / 100 })} />
+          </div>
+          <div className="ds-row">
+            <button type="button" disabled={selected.status === 'accepted'} onClick={() => setResultStatus(selected.id, 'accepted')}>
+              Accept
+            </button>
+            <button type="button" onClick={() => setResultStatus(selected.id, 'discarded')}>
+              Discard
+            </button>
+            <button type="button" onClick={exportSelected}>
+              Export
+            </button>
+          </div>
+        </>
+      )}
+      <div className="ds-field">
+        <label htmlFor={ids.cat}>Category</label>
+        <input id={ids.cat} type="text" placeholder="from the image name" value={s.category} onChange={(e) => s.set({ category: e.target.value })} />
+      </div>
+      <div className="ds-field">
+        <label htmlFor={ids.def}>Defect type</label>
+        <input id={ids.def} type="text" placeholder="from the prompt" value={s.defectName} onChange={(e) => s.set({ defectName: e.target.value })} />
+      </div>
+      <button type="button" disabled={accepted === 0} onClick={exportDatasetZip}>
+        Export dataset
+      </button>
+      <span className="ds-muted"> {accepted} accepted</span>
+    </section>
+  );
+}
+
 export function GeneratePanel() {
-  return null;
+  useGenerateKeys();
+  return (
+    <div className="ds-generate" aria-label="Generate">
+      <ModelSection />
+      <PromptSection />
+      <ProgressSection />
+      <ResultsSection />
+    </div>
+  );
 }

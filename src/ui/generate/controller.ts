@@ -1,0 +1,303 @@
+// Glue between the editor, the generation Worker and the stores. Pixel buffers never enter React state.
+import { editor } from '../editorInstance';
+import { CancelledError, GenerationClient, WorkerError } from '../../worker/client';
+import { errorTitle, validateSettings, type BackendSetting, type DoneMessage, type StepMessage } from '../../worker/protocol';
+import { defectNameFromPrompt, exportDataset as buildDatasetZip, exportSingle, safeStem, type DatasetItem } from '../../core/export';
+import { DEFECT, type RGBAImage } from '../../core/image';
+import { applyPackDefaults, settingsToRequest, useModel, useResults, useRun, useSettings } from './stores';
+import { overlay, resultBuffers, thumbnailUrl } from './buffers';
+import { downloadBytes } from './download';
+import pkg from '../../../package.json';
+
+export const APP_VERSION: string = pkg.version;
+
+/** The built-in pack: public/models/<id>/ (served as static files). `?model=<url>` overrides it. */
+export const BUILTIN_MODEL_ID = 'defect-studio-tiny';
+
+export function packUrlFromLocation(): string {
+  const param = new URLSearchParams(location.search).get('model');
+  const base = new URL(import.meta.env.BASE_URL, location.href);
+  const url = param ? new URL(param, location.href) : new URL(`models/${BUILTIN_MODEL_ID}/`, base);
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return url.href;
+}
+
+let client: GenerationClient | null = null;
+let clientBackend: BackendSetting | null = null;
+let loading: Promise<boolean> | null = null;
+let currentRunId: number | null = null;
+let stopRequested = false;
+let nextResultId = 1;
+
+/** Timings of the last run for the benchmark (page-side clock). */
+export const lastRunTimings = { clickAt: 0, firstPreviewAt: 0, stepTimes: [] as number[], doneAt: 0 };
+
+function getClient(backend: BackendSetting): GenerationClient {
+  if (client && clientBackend === backend) return client;
+  client?.dispose();
+  clientBackend = backend;
+  client = new GenerationClient(undefined, {
+    onRestart: (reason) => {
+      useModel.setState({ status: 'idle', backend: null });
+      useRun.setState({ notice: `${reason}; the model will load again.` });
+      loading = null;
+    },
+    onBackendChanged: (b, reason) => useModel.setState({ backend: b, backendNote: reason }),
+  });
+  return client;
+}
+
+/** Load the pack (once); resolves true when ready. */
+export function ensureModel(force = false): Promise<boolean> {
+  const st = useModel.getState();
+  if (!force && st.status === 'ready' && clientBackend === useSettings.getState().backend) return Promise.resolve(true);
+  if (!force && loading) return loading;
+  const backend = useSettings.getState().backend;
+  const c = getClient(backend);
+  const packUrl = packUrlFromLocation();
+  useModel.setState({ status: 'loading', packUrl, loaded: 0, total: 0, file: '', error: '' });
+  const p = c
+    .load(packUrl, backend, (m) => useModel.setState({ loaded: m.loaded, total: m.total, file: m.file, fromCache: m.fromCache }))
+    .then((m) => {
+      useModel.setState({
+        status: 'ready',
+        backend: m.backend,
+        backendNote: m.backendNote ?? '',
+        manifest: m.manifest,
+        manifestSha256: m.manifestSha256,
+        fromCache: m.fromCache,
+        loaded: m.bytes,
+        total: m.bytes,
+        threads: m.threads,
+        loadMs: m.ms,
+      });
+      applyPackDefaults(m.manifest);
+      return true;
+    })
+    .catch((e: Error) => {
+      if (c !== client) return false;
+      useModel.setState({ status: 'error', error: e.message });
+      useRun.setState({ error: { title: errorTitle('model-load'), message: e.message } });
+      return false;
+    })
+    .finally(() => {
+      if (loading === p) loading = null;
+    });
+  loading = p;
+  return p;
+}
+
+export function setBackend(b: BackendSetting) {
+  useSettings.getState().set({ backend: b });
+  try {
+    localStorage.setItem('defect-studio.backend', b);
+  } catch {
+    /* ignore */
+  }
+  if (!useRun.getState().running) void ensureModel(true);
+}
+
+function randomSeed(): number {
+  return crypto.getRandomValues(new Uint32Array(1))[0];
+}
+
+function imageCategory(name: string): string {
+  return safeStem(name, 'object').replace(/[_-]?\d+$/, '').toLowerCase() || 'object';
+}
+
+export async function generate(): Promise<void> {
+  if (useRun.getState().running) return;
+  const image = editor.getImage();
+  const trimapLive = editor.getTrimap();
+  const fail = (title: string, message: string) => useRun.setState({ error: { title, message }, notice: '' });
+  if (!image || !trimapLive) return fail(errorTitle('no-defect'), 'Open an image first.');
+  if (!trimapLive.data.includes(DEFECT)) return fail(errorTitle('no-defect'), 'Paint a defect region (class "Defect") first.');
+  const s = useSettings.getState();
+  const baseSeed = s.randomSeed ? randomSeed() : s.seed;
+  if (s.randomSeed) s.set({ seed: baseSeed });
+  const first = settingsToRequest(s, baseSeed);
+  const problem = validateSettings(first);
+  if (problem) return fail(errorTitle('bad-settings'), problem);
+  if (!Number.isInteger(s.variants) || s.variants < 1 || s.variants > 16) return fail(errorTitle('bad-settings'), 'Variants must be from 1 to 16.');
+
+  lastRunTimings.clickAt = performance.now();
+  lastRunTimings.firstPreviewAt = 0;
+  lastRunTimings.stepTimes = [];
+  stopRequested = false;
+  useRun.setState({ running: true, error: null, notice: '', step: 0, totalSteps: s.steps, stage: 'prepare', variant: 1, variants: s.variants });
+  const trimap = { width: trimapLive.width, height: trimapLive.height, data: trimapLive.data.slice() };
+  const imageName = editor.getImageName() || 'image.png';
+  const sourceKey = `${imageName}#${editor.imageRevision}`;
+  try {
+    if (!(await ensureModel())) return;
+    for (let v = 0; v < s.variants && !stopRequested; v++) {
+      const seed = (baseSeed + v) >>> 0;
+      const settings = settingsToRequest(s, seed);
+      useRun.setState({ variant: v + 1, step: 0, stage: 'prepare' });
+      const c = getClient(s.backend);
+      let lastStepAt = performance.now();
+      const { id, done } = c.generate(image, trimap, settings, {
+        decodePreviewEvery: s.decodePreviewEvery,
+        onStep: (m: StepMessage) => {
+          const now = performance.now();
+          if (!lastRunTimings.firstPreviewAt) lastRunTimings.firstPreviewAt = now;
+          lastRunTimings.stepTimes.push(now - lastStepAt);
+          lastStepAt = now;
+          if (m.preview && currentRunId === id) overlay.showPreview(m.preview);
+          useRun.setState((r) => ({ step: m.step + 1, totalSteps: m.totalSteps, stage: m.stage, previewFrames: r.previewFrames + (m.preview ? 1 : 0) }));
+        },
+        onStage: (m) => useRun.setState({ stage: m.stage }),
+      });
+      currentRunId = id;
+      let res: DoneMessage;
+      try {
+        res = await done;
+      } catch (e) {
+        overlay.showResult(useResults.getState().selectedId);
+        if (e instanceof CancelledError) {
+          useRun.setState({ notice: 'Stopped; nothing was kept from the unfinished run.' });
+          break;
+        }
+        const code = e instanceof WorkerError ? e.code : 'internal';
+        fail(errorTitle(code), (e as Error).message);
+        break;
+      }
+      lastRunTimings.doneAt = performance.now();
+      await addResult(res, { image, trimap, imageName, sourceKey, seed, settings });
+      useRun.setState({ stage: '', step: res ? useRun.getState().totalSteps : 0 });
+    }
+  } finally {
+    currentRunId = null;
+    useRun.setState({ running: false });
+    if (!useResults.getState().results.length) overlay.clear();
+  }
+}
+
+async function addResult(
+  res: DoneMessage,
+  ctx: { image: RGBAImage; trimap: { width: number; height: number; data: Uint8Array }; imageName: string; sourceKey: string; seed: number; settings: ReturnType<typeof settingsToRequest> },
+) {
+  const id = nextResultId++;
+  const buffers = {
+    image: { width: res.image.width, height: res.image.height, data: new Uint8ClampedArray(res.image.data) },
+    mask: new Uint8Array(res.mask),
+    trimap: ctx.trimap,
+    original: ctx.image,
+    crop: res.crop,
+    adaptation: res.adaptation,
+  };
+  resultBuffers.set(id, buffers);
+  let thumbUrl = '';
+  try {
+    thumbUrl = await thumbnailUrl(buffers);
+  } catch {
+    /* no thumbnail */
+  }
+  useResults.setState((st) => ({
+    results: [
+      ...st.results,
+      { id, seed: ctx.seed, settings: ctx.settings, imageName: ctx.imageName, sourceKey: ctx.sourceKey, status: 'new', thumbUrl, backend: res.backend, timings: res.timings },
+    ],
+    selectedId: id,
+    wipe: 1,
+  }));
+  overlay.showResult(id);
+}
+
+export function stop(): void {
+  stopRequested = true;
+  if (currentRunId !== null) client?.cancel(currentRunId);
+}
+
+export function selectResult(id: number | null) {
+  useResults.setState({ selectedId: id, wipe: 1 });
+  overlay.showResult(id);
+}
+
+export function setResultStatus(id: number, status: 'accepted' | 'discarded') {
+  useResults.setState((st) => ({ results: st.results.map((r) => (r.id === id ? { ...r, status } : r)) }));
+  if (status === 'discarded') {
+    const st = useResults.getState();
+    const next = st.results.find((r) => r.status !== 'discarded');
+    selectResult(next ? next.id : null);
+  }
+}
+
+/** Only the results for the image on the canvas are shown. */
+export function clearResultsForNewImage() {
+  useResults.setState({ selectedId: null });
+  overlay.clear();
+}
+
+function recordBase(meta: { imageName: string; settings: ReturnType<typeof settingsToRequest>; backend: string; timings: Record<string, number> }, crop: { x: number; y: number; size: number }, adaptation?: import('../../core/diffusion/types').AdaptationReport) {
+  const m = useModel.getState();
+  return {
+    appVersion: APP_VERSION,
+    sourceName: meta.imageName,
+    request: meta.settings,
+    model: { id: m.manifest?.id ?? '', name: m.manifest?.name ?? '', sha256: m.manifestSha256 },
+    backend: meta.backend,
+    crop,
+    timings: meta.timings,
+    adaptation,
+  };
+}
+
+export function exportSelected(): void {
+  const st = useResults.getState();
+  const meta = st.results.find((r) => r.id === st.selectedId);
+  const buf = meta && resultBuffers.get(meta.id);
+  if (!meta || !buf) return;
+  const files = exportSingle({ image: buf.image, mask: buf.mask, trimap: buf.trimap, record: recordBase(meta, buf.crop, buf.adaptation) });
+  for (const f of files) downloadBytes(f.name, f.bytes, f.mime);
+}
+
+export function datasetItems(): DatasetItem[] {
+  const s = useSettings.getState();
+  const items: DatasetItem[] = [];
+  for (const meta of useResults.getState().results) {
+    if (meta.status !== 'accepted') continue;
+    const buf = resultBuffers.get(meta.id);
+    if (!buf) continue;
+    items.push({
+      category: s.category.trim() || imageCategory(meta.imageName),
+      defect: s.defectName.trim() || defectNameFromPrompt(meta.settings.prompt),
+      sourceKey: meta.sourceKey,
+      original: buf.original,
+      image: buf.image,
+      mask: buf.mask,
+      record: recordBase(meta, buf.crop, buf.adaptation),
+    });
+  }
+  return items;
+}
+
+export function exportDatasetZip(): void {
+  const items = datasetItems();
+  if (!items.length) {
+    useRun.setState({ error: { title: 'Nothing to export', message: 'Accept at least one result first.' } });
+    return;
+  }
+  const zip = buildDatasetZip(items);
+  downloadBytes(`defect-studio-dataset-${items[0].category}.zip`, zip, 'application/zip');
+}
+
+// Tests and benchmarks read counters here (never pixels through React).
+declare global {
+  interface Window {
+    __defectStudioGeneration?: {
+      overlay: typeof overlay;
+      timings: typeof lastRunTimings;
+      results: typeof resultBuffers;
+      crashWorker: () => void;
+    };
+  }
+}
+if (typeof window !== 'undefined') {
+  window.__defectStudioGeneration = {
+    overlay,
+    timings: lastRunTimings,
+    results: resultBuffers,
+    crashWorker: () => client?.crash('the generation worker was stopped (test)'),
+  };
+}

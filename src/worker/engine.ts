@@ -1,0 +1,105 @@
+// The Worker's engine: a loaded pack on one ORT backend, the decoder adapter, and the core pipeline.
+import { createWebRuntime } from '../core/models/ort-web';
+import { MemoryPackSource } from '../core/models/pack-source';
+import { loadPack, type LoadedPack } from '../core/models/pack';
+import { makeTensor, tensorToFloat32 } from '../core/models/tensor';
+import { generate as runPipeline } from '../core/diffusion/pipeline';
+import { createDecoderAdapter, type DecoderAdapterHandle } from '../core/diffusion/adaptation';
+import type { GenerateRequest, GenerateResult, StepEvent } from '../core/diffusion/types';
+import type { FetchedPack } from './packFetch';
+import { MANIFEST_FILE } from './packFetch';
+import { importOrt, threadCount } from './ortEnv';
+import type { ActiveBackend } from './protocol';
+
+export interface Engine {
+  backend: ActiveBackend;
+  threads: number;
+  pack: FetchedPack;
+  loaded: LoadedPack;
+  adapterNotice?: string;
+  generate(
+    request: GenerateRequest,
+    opts: { signal: AbortSignal; onStep: (e: StepEvent) => void | Promise<void>; onStage?: (s: 'decode' | 'adapt') => void },
+  ): Promise<GenerateResult>;
+  /** Full VAE decode of x0-hat: planar RGB [3, H, W] in [-1, 1]. */
+  decodePreview?(x0Hat: Float32Array, shape: [number, number, number]): Promise<{ data: Float32Array; width: number; height: number }>;
+  release(): Promise<void>;
+}
+
+export async function createEngine(pack: FetchedPack, backend: ActiveBackend, onDeviceLost: (reason: string) => void): Promise<Engine> {
+  const { ort, wasmPaths } = await importOrt(backend);
+  const threads = backend === 'wasm' ? threadCount() : 1;
+  const runtime = createWebRuntime(ort, { backend, numThreads: threadCount(), wasmPaths });
+  const files = new Map(pack.files);
+  files.set(MANIFEST_FILE, pack.manifestBytes);
+  // Sizes and sha256 were checked on download / cache read: skip hashing a second time.
+  const loaded = await loadPack(new MemoryPackSource(files, pack.manifest.id), runtime, { skipHashes: true });
+
+  if (backend === 'webgpu') watchDevice(ort, onDeviceLost);
+
+  // Stage 3: the closed-form decoder-head adapter (METHOD.md). Unsupported decoders run without it.
+  let adapterHandle: DecoderAdapterHandle | null = null;
+  let adapterNotice: string | undefined;
+  try {
+    const decFile = loaded.io.vaeDecoder.file;
+    const dir = decFile.slice(0, decFile.lastIndexOf('/') + 1);
+    const externalData = [...files.entries()]
+      .filter(([p]) => p.startsWith(dir) && p !== decFile && /(_data|\.data)$/.test(p))
+      .map(([p, data]) => ({ path: p.slice(dir.length), data }));
+    adapterHandle = await createDecoderAdapter(runtime, files.get(decFile)!, {
+      latentScale: pack.manifest.latentScale,
+      externalData: externalData.length ? externalData : undefined,
+    });
+    adapterNotice = adapterHandle.notice;
+  } catch (e) {
+    adapterNotice = `Decoder adaptation unavailable: ${(e as Error).message}`;
+  }
+
+  const dec = loaded.io.vaeDecoder;
+  const decInput = dec.session.inputs[0];
+  let busy: Promise<unknown> = Promise.resolve();
+
+  return {
+    backend,
+    threads: backend === 'wasm' ? threads : 1,
+    pack,
+    loaded,
+    adapterNotice,
+    async generate(request, opts) {
+      const adapter = adapterHandle?.adapter ?? undefined;
+      return runPipeline(loaded, request, {
+        signal: opts.signal,
+        onStep: opts.onStep,
+        adapter,
+      } as Parameters<typeof runPipeline>[2]);
+    },
+    async decodePreview(x0Hat, shape) {
+      const [c, h, w] = shape;
+      const scaled = new Float32Array(x0Hat.length);
+      const s = 1 / pack.manifest.latentScale;
+      for (let i = 0; i < scaled.length; i++) scaled[i] = x0Hat[i] * s;
+      const run = busy.then(() => dec.session.run({ [decInput.name]: makeTensor(dec.inputType, scaled, [1, c, h, w]) }, [dec.output]));
+      busy = run.catch(() => undefined);
+      const out = (await run)[dec.output];
+      return { data: tensorToFloat32(out), width: out.dims[3], height: out.dims[2] };
+    },
+    async release() {
+      await adapterHandle?.release().catch(() => undefined);
+      await loaded.release();
+    },
+  };
+}
+
+function watchDevice(ort: unknown, onLost: (reason: string) => void) {
+  const env = (ort as { env?: { webgpu?: { device?: unknown } } }).env;
+  const pending = env?.webgpu?.device;
+  void Promise.resolve(pending)
+    .then((device) => {
+      const d = device as { lost?: Promise<{ message?: string; reason?: string }> } | undefined;
+      d?.lost?.then((info) => {
+        if (info?.reason === 'destroyed') return; // our own release
+        onLost(info?.message || info?.reason || 'unknown reason');
+      });
+    })
+    .catch(() => undefined);
+}

@@ -1,0 +1,230 @@
+/// <reference lib="webworker" />
+// The generation Worker: owns the ONNX Runtime sessions and runs the diffusion pipeline. The page never
+// runs a model. Messages are typed (protocol.ts); pixels and previews cross as transferred buffers.
+import { createEngine, type Engine } from './engine';
+import { fetchPack, openDefaultCache, PackLoadError } from './packFetch';
+import { defectBounds, previewFromLatent, rgbGridToPatch } from './preview';
+import { resolveBackend } from './ortEnv';
+import { validateSettings, type ActiveBackend, type ErrorCode, type FromWorker, type GenerateMessage, type LoadMessage, type ToWorker } from './protocol';
+import { DEFECT, type RGBAImage, type Trimap } from '../core/image';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+let engine: Engine | null = null;
+let lastLoad: LoadMessage | null = null;
+let current: { id: number; abort: AbortController } | null = null;
+let queue: Promise<void> = Promise.resolve();
+
+function post(msg: FromWorker, transfer: Transferable[] = []) {
+  self.postMessage(msg, transfer);
+}
+
+export function classifyError(e: unknown): { code: ErrorCode; message: string } {
+  const err = e as Error;
+  const message = err?.message ?? String(e);
+  if (e instanceof PackLoadError || err?.name === 'PackError' || err?.name === 'MissingFileError') return { code: 'model-load', message };
+  if (err instanceof RangeError || /out of memory|\boom\b|allocation failed|memory access out of bounds|Aborted\(OOM\)|bad_alloc/i.test(message))
+    return { code: 'out-of-memory', message: `${message}. Try fewer steps, a smaller context, or the WASM backend.` };
+  if (/device.*lost|lost.*device|GPUDevice/i.test(message)) return { code: 'device-lost', message };
+  return { code: 'internal', message };
+}
+
+async function load(m: LoadMessage) {
+  const t0 = performance.now();
+  lastLoad = m;
+  try {
+    if (engine) {
+      await engine.release();
+      engine = null;
+    }
+    const choice = await resolveBackend(m.backend);
+    const cache = m.noCache ? null : await openDefaultCache();
+    const pack = await fetchPack(m.packUrl, {
+      cache,
+      onProgress: (p) => post({ type: 'load-progress', id: m.id, loaded: p.loaded, total: p.total, file: p.file, fromCache: p.fromCache }),
+    });
+    let backend: ActiveBackend = choice.backend;
+    let note = choice.note;
+    try {
+      engine = await createEngine(pack, backend, onDeviceLost);
+    } catch (e) {
+      if (backend !== 'webgpu') throw e;
+      note = `WebGPU failed (${(e as Error).message}); using WASM`;
+      backend = 'wasm';
+      engine = await createEngine(pack, 'wasm', onDeviceLost);
+    }
+    post({
+      type: 'loaded',
+      id: m.id,
+      backend,
+      backendNote: note,
+      manifest: pack.manifest,
+      manifestSha256: pack.manifestSha256,
+      fromCache: pack.fromCache,
+      bytes: pack.bytes,
+      ms: performance.now() - t0,
+      threads: engine.threads,
+    });
+  } catch (e) {
+    const c = classifyError(e);
+    post({ type: 'error', id: m.id, code: c.code === 'internal' ? 'model-load' : c.code, message: c.message });
+  }
+}
+
+/** The GPU device went away: rebuild the sessions on WASM and tell the page. */
+function onDeviceLost(reason: string) {
+  current?.abort.abort(new Error(`GPU device lost: ${reason}`));
+  queue = queue.then(async () => {
+    if (!engine) return;
+    try {
+      const pack = engine.pack;
+      await engine.release().catch(() => undefined);
+      engine = await createEngine(pack, 'wasm', onDeviceLost);
+      post({ type: 'backend-changed', backend: 'wasm', reason: `The GPU device was lost (${reason}); switched to WASM.` });
+    } catch (e) {
+      engine = null;
+      post({ type: 'backend-changed', backend: 'wasm', reason: `The GPU device was lost and WASM failed too: ${(e as Error).message}` });
+    }
+  });
+}
+
+async function generate(m: GenerateMessage) {
+  const t0 = performance.now();
+  if (!engine) {
+    post({ type: 'error', id: m.id, code: 'model-load', message: lastLoad ? 'The model is not loaded.' : 'No model loaded yet.' });
+    return;
+  }
+  const problem = validateSettings(m.settings);
+  if (problem) {
+    post({ type: 'error', id: m.id, code: 'bad-settings', message: problem });
+    return;
+  }
+  const image: RGBAImage = { width: m.image.width, height: m.image.height, data: new Uint8ClampedArray(m.image.data) };
+  const trimap: Trimap = { width: m.trimap.width, height: m.trimap.height, data: new Uint8Array(m.trimap.data) };
+  if (image.data.length !== image.width * image.height * 4 || trimap.width !== image.width || trimap.height !== image.height) {
+    post({ type: 'error', id: m.id, code: 'bad-settings', message: 'The trimap does not match the image size.' });
+    return;
+  }
+  const region = defectBounds(trimap);
+  if (!region) {
+    post({ type: 'error', id: m.id, code: 'no-defect', message: 'Paint a defect region (class "Defect") first.' });
+    return;
+  }
+  const abort = new AbortController();
+  current = { id: m.id, abort };
+  const manifest = engine.pack.manifest;
+  const eng = engine;
+  try {
+    post({ type: 'stage', id: m.id, stage: 'prepare' });
+    const result = await eng.generate(
+      { ...m.settings, image, trimap },
+      {
+        signal: abort.signal,
+        onStep: async (ev) => {
+          if (abort.signal.aborted) return;
+          let preview: ReturnType<typeof previewFromLatent> | null = null;
+          let decoded = false;
+          const every = m.decodePreviewEvery;
+          if (every > 0 && eng.decodePreview && ((ev.step + 1) % every === 0 || ev.step + 1 === ev.totalSteps)) {
+            try {
+              const rgb = await eng.decodePreview(ev.x0Hat, ev.latentShape);
+              preview = rgbGridToPatch(rgb.data, rgb.height, rgb.width, ev.crop, trimap, region);
+              decoded = true;
+            } catch {
+              preview = null;
+            }
+          }
+          if (!preview) {
+            preview = previewFromLatent({
+              x0Hat: ev.x0Hat,
+              latentShape: ev.latentShape,
+              matrix: manifest.previewMatrix,
+              bias: manifest.previewBias,
+              crop: ev.crop,
+              trimap,
+              region,
+            });
+          }
+          const buf = preview.data.buffer as ArrayBuffer;
+          post(
+            {
+              type: 'step',
+              id: m.id,
+              step: ev.step,
+              totalSteps: ev.totalSteps,
+              stage: ev.stage,
+              timestep: ev.timestep,
+              crop: ev.crop,
+              preview: { x: preview.x, y: preview.y, width: preview.width, height: preview.height, data: buf, decoded },
+              elapsedMs: performance.now() - t0,
+            },
+            [buf],
+          );
+        },
+        onStage: (stage) => post({ type: 'stage', id: m.id, stage }),
+      },
+    );
+    if (abort.signal.aborted) throw abort.signal.reason ?? new DOMException('Aborted', 'AbortError');
+    // Guard the promise of the method: outside the defect, the input's pixels, bit for bit.
+    const out = result.image.data;
+    for (let i = 0, p = 0; i < trimap.data.length; i++, p += 4) {
+      if (trimap.data[i] !== DEFECT) {
+        out[p] = image.data[p];
+        out[p + 1] = image.data[p + 1];
+        out[p + 2] = image.data[p + 2];
+        out[p + 3] = image.data[p + 3];
+      }
+    }
+    const imgBuf = out.buffer as ArrayBuffer;
+    const maskBuf = result.mask.buffer as ArrayBuffer;
+    post(
+      {
+        type: 'done',
+        id: m.id,
+        image: { width: result.image.width, height: result.image.height, data: imgBuf },
+        mask: maskBuf,
+        crop: result.crop,
+        timings: { ...result.timings, workerTotal: performance.now() - t0 },
+        adaptation: result.adaptation,
+        backend: eng.backend,
+      },
+      [imgBuf, maskBuf],
+    );
+  } catch (e) {
+    if (abort.signal.aborted) {
+      const reason = abort.signal.reason as Error | undefined;
+      if (reason && /device lost/i.test(String(reason.message))) {
+        post({ type: 'error', id: m.id, code: 'device-lost', message: `${reason.message}. Switched to WASM; press Generate again.` });
+      } else post({ type: 'cancelled', id: m.id });
+    } else {
+      const c = classifyError(e);
+      post({ type: 'error', id: m.id, code: c.code, message: c.message });
+    }
+  } finally {
+    if (current?.id === m.id) current = null;
+  }
+}
+
+self.onmessage = (e: MessageEvent<ToWorker>) => {
+  const m = e.data;
+  switch (m.type) {
+    case 'cancel':
+      if (current?.id === m.id) current.abort.abort();
+      else cancelledBeforeStart.add(m.id);
+      return;
+    case 'load':
+      queue = queue.then(() => load(m));
+      return;
+    case 'generate':
+      queue = queue.then(() => {
+        if (cancelledBeforeStart.delete(m.id)) {
+          post({ type: 'cancelled', id: m.id });
+          return;
+        }
+        return generate(m);
+      });
+      return;
+  }
+};
+
+const cancelledBeforeStart = new Set<number>();
