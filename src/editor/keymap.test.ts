@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { ACTIONS, dispatchKey, findAction, formatKey, helpSections, matchesKey } from './keymap';
+import { Editor } from './Editor';
+import { BACKGROUND, DEFECT, OBJECT, type RGBAImage } from '../core/image';
+
+function image(w: number, h: number): RGBAImage {
+  return { width: w, height: h, data: new Uint8ClampedArray(w * h * 4) };
+}
+
+describe('keymap', () => {
+  it('has unique ids and no key bound twice', () => {
+    const ids = new Set(ACTIONS.map((a) => a.id));
+    expect(ids.size).toBe(ACTIONS.length);
+    const keys = ACTIONS.flatMap((a) => a.keys.map((k) => k.toLowerCase()));
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('matches modifiers: Mod is Ctrl or Cmd, Shift matters for letters, not for symbols', () => {
+    expect(matchesKey('Mod+z', { key: 'z', ctrlKey: true })).toBe(true);
+    expect(matchesKey('Mod+z', { key: 'z', metaKey: true })).toBe(true);
+    expect(matchesKey('Mod+z', { key: 'Z', ctrlKey: true, shiftKey: true })).toBe(false);
+    expect(matchesKey('Mod+Shift+z', { key: 'Z', ctrlKey: true, shiftKey: true })).toBe(true);
+    expect(matchesKey('b', { key: 'b', ctrlKey: true })).toBe(false);
+    expect(matchesKey('b', { key: 'B', shiftKey: true })).toBe(false);
+    expect(matchesKey('?', { key: '?', shiftKey: true })).toBe(true);
+    expect(matchesKey('[', { key: '[' })).toBe(true);
+    expect(matchesKey('Ctrl+y', { key: 'y', metaKey: true })).toBe(false);
+    expect(matchesKey('+', { key: '+', shiftKey: true })).toBe(true);
+  });
+
+  it('drives the editor: tools, classes, size, undo/redo', () => {
+    const editor = new Editor();
+    editor.loadImage(image(20, 20), 'x');
+    let help = 0;
+    const ctx = { editor, ui: { toggleHelp: () => help++ } };
+    dispatchKey({ key: 'e' }, ctx);
+    expect(editor.getSettings().tool).toBe('eraser');
+    dispatchKey({ key: 'l' }, ctx);
+    expect(editor.getSettings().tool).toBe('lasso');
+    dispatchKey({ key: 'b' }, ctx);
+    expect(editor.getSettings().tool).toBe('brush');
+    dispatchKey({ key: '1' }, ctx);
+    expect(editor.getSettings().cls).toBe(BACKGROUND);
+    dispatchKey({ key: '2' }, ctx);
+    expect(editor.getSettings().cls).toBe(OBJECT);
+    dispatchKey({ key: '3' }, ctx);
+    expect(editor.getSettings().cls).toBe(DEFECT);
+    const s = editor.getSettings().size;
+    dispatchKey({ key: ']' }, ctx);
+    expect(editor.getSettings().size).toBeGreaterThan(s);
+    dispatchKey({ key: '[' }, ctx);
+    dispatchKey({ key: '[' }, ctx);
+    expect(editor.getSettings().size).toBeLessThan(s);
+    editor.pointerDown({ x: 5, y: 5 });
+    editor.pointerUp({ x: 5, y: 5 });
+    expect(editor.canUndo()).toBe(true);
+    dispatchKey({ key: 'z', ctrlKey: true }, ctx);
+    expect(editor.canUndo()).toBe(false);
+    dispatchKey({ key: 'Z', metaKey: true, shiftKey: true }, ctx);
+    expect(editor.canUndo()).toBe(true);
+    dispatchKey({ key: 'z', ctrlKey: true }, ctx);
+    dispatchKey({ key: 'y', ctrlKey: true }, ctx);
+    expect(editor.canUndo()).toBe(true);
+    dispatchKey({ key: '?', shiftKey: true }, ctx);
+    expect(help).toBe(1);
+    expect(dispatchKey({ key: 'q' }, ctx)).toBeUndefined();
+  });
+
+  it('feeds the help dialog with every action and readable keys', () => {
+    const sections = helpSections();
+    const rows = sections.flatMap((s) => s.rows);
+    expect(rows.length).toBe(ACTIONS.length);
+    expect(rows.find((r) => r.label === 'Undo')?.keys).toEqual([formatKey('Mod+z')]);
+    expect(formatKey('Mod+Shift+z', false)).toBe('Ctrl+Shift+Z');
+    expect(formatKey('Mod+Shift+z', true)).toBe('⌘⇧Z');
+    expect(rows.find((r) => r.label === 'Pan')?.keys[0]).toMatch(/Space/);
+    expect(findAction({ key: 'f' })?.id).toBe('view.fit');
+  });
+});

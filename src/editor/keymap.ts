@@ -1,0 +1,152 @@
+/**
+ * One declarative table of editor actions: it feeds the keyboard shortcuts, the help dialog and the tests.
+ *
+ * Key syntax: modifiers joined with '+', then the key as `KeyboardEvent.key` spells it (case-insensitive):
+ * 'b', '[', 'Mod+z' (Ctrl or Cmd), 'Mod+Shift+z', 'Ctrl+y', 'Shift+Backspace', '?'. For symbol keys such as
+ * '?' or '[' Shift is ignored (keyboard layouts differ on whether it is needed); for letters it must match.
+ */
+import { BACKGROUND, DEFECT, OBJECT } from '../core/image';
+import type { Editor } from './Editor';
+
+/** Hooks that only the UI can provide (dialogs, file pickers, downloads). */
+export interface UiHooks {
+  openImage?: () => void;
+  exportTrimap?: () => void;
+  toggleHelp?: () => void;
+  newDocument?: () => void;
+}
+
+export interface ActionContext {
+  editor: Editor;
+  ui: UiHooks;
+}
+
+export type ActionGroup = 'Tools' | 'Trimap class' | 'Edit' | 'View' | 'File';
+
+export interface EditorAction {
+  id: string;
+  label: string;
+  group: ActionGroup;
+  /** Shortcut bindings; empty for actions without a key. */
+  keys: string[];
+  /** For pointer gestures listed in the help dialog (no key binding), e.g. 'Space + drag'. */
+  gesture?: string;
+  perform?: (ctx: ActionContext) => void;
+}
+
+export const ACTIONS: readonly EditorAction[] = [
+  // Tools
+  { id: 'tool.brush', label: 'Brush', group: 'Tools', keys: ['b'], perform: ({ editor }) => editor.setTool('brush') },
+  { id: 'tool.eraser', label: 'Eraser', group: 'Tools', keys: ['e'], perform: ({ editor }) => editor.setTool('eraser') },
+  { id: 'tool.lasso', label: 'Lasso / polygon', group: 'Tools', keys: ['l'], perform: ({ editor }) => editor.setTool('lasso') },
+  { id: 'tool.rectangle', label: 'Rectangle', group: 'Tools', keys: ['r'], perform: ({ editor }) => editor.setTool('rectangle') },
+  { id: 'tool.ellipse', label: 'Ellipse', group: 'Tools', keys: ['o'], perform: ({ editor }) => editor.setTool('ellipse') },
+  { id: 'tool.line', label: 'Line', group: 'Tools', keys: ['i'], perform: ({ editor }) => editor.setTool('line') },
+  { id: 'tool.fill', label: 'Flood fill', group: 'Tools', keys: ['g'], perform: ({ editor }) => editor.setTool('fill') },
+  { id: 'size.down', label: 'Smaller brush', group: 'Tools', keys: ['['], perform: ({ editor }) => editor.stepSize(-1) },
+  { id: 'size.up', label: 'Larger brush', group: 'Tools', keys: [']'], perform: ({ editor }) => editor.stepSize(1) },
+  { id: 'size.wheel', label: 'Brush size', group: 'Tools', keys: [], gesture: 'Alt + wheel' },
+  // Classes
+  { id: 'class.background', label: 'Background', group: 'Trimap class', keys: ['1'], perform: ({ editor }) => editor.setClass(BACKGROUND) },
+  { id: 'class.object', label: 'Object', group: 'Trimap class', keys: ['2'], perform: ({ editor }) => editor.setClass(OBJECT) },
+  { id: 'class.defect', label: 'Defect', group: 'Trimap class', keys: ['3'], perform: ({ editor }) => editor.setClass(DEFECT) },
+  // Edit
+  { id: 'edit.undo', label: 'Undo', group: 'Edit', keys: ['Mod+z'], perform: ({ editor }) => editor.undo() },
+  { id: 'edit.redo', label: 'Redo', group: 'Edit', keys: ['Mod+Shift+z', 'Ctrl+y'], perform: ({ editor }) => editor.redo() },
+  { id: 'edit.fillAll', label: 'Fill all with the current class', group: 'Edit', keys: ['Shift+Backspace'], perform: ({ editor }) => editor.fillAll() },
+  { id: 'edit.swap', label: 'Swap defect and object', group: 'Edit', keys: ['x'], perform: ({ editor }) => editor.swapDefectObject() },
+  { id: 'edit.confirm', label: 'Close the polygon', group: 'Edit', keys: ['Enter'], perform: ({ editor }) => editor.confirmGesture() },
+  { id: 'edit.cancel', label: 'Cancel the shape in progress', group: 'Edit', keys: ['Escape'], perform: ({ editor }) => editor.cancelGesture() },
+  // View
+  { id: 'view.fit', label: 'Fit to view', group: 'View', keys: ['f', 'Mod+0'], perform: ({ editor }) => editor.fitToView() },
+  { id: 'view.actual', label: 'Actual size (100%)', group: 'View', keys: ['Mod+1'], perform: ({ editor }) => editor.actualSize() },
+  { id: 'view.zoomIn', label: 'Zoom in', group: 'View', keys: ['+', '='], perform: ({ editor }) => editor.zoomCentered(1.25) },
+  { id: 'view.zoomOut', label: 'Zoom out', group: 'View', keys: ['-'], perform: ({ editor }) => editor.zoomCentered(1 / 1.25) },
+  { id: 'view.zoomWheel', label: 'Zoom toward the cursor', group: 'View', keys: [], gesture: 'Wheel' },
+  { id: 'view.pan', label: 'Pan', group: 'View', keys: [], gesture: 'Space + drag, or middle-drag' },
+  { id: 'view.help', label: 'Keyboard shortcuts', group: 'View', keys: ['?'], perform: ({ ui }) => ui.toggleHelp?.() },
+  // File
+  { id: 'file.open', label: 'Open image', group: 'File', keys: ['Mod+o'], perform: ({ ui }) => ui.openImage?.() },
+  { id: 'file.exportTrimap', label: 'Export trimap', group: 'File', keys: ['Mod+s'], perform: ({ ui }) => ui.exportTrimap?.() },
+];
+
+export interface KeyLike {
+  key: string;
+  ctrlKey?: boolean;
+  metaKey?: boolean;
+  shiftKey?: boolean;
+  altKey?: boolean;
+}
+
+interface ParsedKey {
+  key: string;
+  mod: boolean;
+  ctrl: boolean;
+  shift: boolean;
+  alt: boolean;
+}
+
+export function parseKey(binding: string): ParsedKey {
+  // '+' alone (or a trailing '+', as in 'Ctrl++') is the plus key
+  const parts = binding === '+' ? ['+'] : binding.endsWith('++') ? [...binding.slice(0, -2).split('+'), '+'] : binding.split('+');
+  const key = parts[parts.length - 1].toLowerCase();
+  const mods = new Set(parts.slice(0, -1).map((m) => m.toLowerCase()));
+  return { key, mod: mods.has('mod'), ctrl: mods.has('ctrl'), shift: mods.has('shift'), alt: mods.has('alt') };
+}
+
+function isLetterLike(key: string): boolean {
+  return /^[a-z0-9]$/.test(key) || key.length > 1; // letters, digits and named keys (Enter, Backspace)
+}
+
+export function matchesKey(binding: string, e: KeyLike): boolean {
+  const b = parseKey(binding);
+  const key = e.key.toLowerCase();
+  if (key !== b.key) return false;
+  const ctrl = !!e.ctrlKey;
+  const meta = !!e.metaKey;
+  if (b.mod) {
+    if (!(ctrl || meta)) return false;
+  } else {
+    if (meta) return false;
+    if (ctrl !== b.ctrl) return false;
+  }
+  if (!!e.altKey !== b.alt) return false;
+  if (isLetterLike(b.key) && !!e.shiftKey !== b.shift) return false;
+  return true;
+}
+
+export function findAction(e: KeyLike, actions: readonly EditorAction[] = ACTIONS): EditorAction | undefined {
+  return actions.find((a) => a.perform && a.keys.some((k) => matchesKey(k, e)));
+}
+
+/** Runs the action bound to the key; returns it (so that the caller can preventDefault), or undefined. */
+export function dispatchKey(e: KeyLike, ctx: ActionContext, actions: readonly EditorAction[] = ACTIONS): EditorAction | undefined {
+  const a = findAction(e, actions);
+  a?.perform?.(ctx);
+  return a;
+}
+
+const IS_MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform ?? '');
+
+/** Human-readable key, e.g. 'Ctrl+Shift+Z' or '⌘⇧Z'. */
+export function formatKey(binding: string, mac = IS_MAC): string {
+  const b = parseKey(binding);
+  const key = b.key.length === 1 ? b.key.toUpperCase() : b.key[0].toUpperCase() + b.key.slice(1);
+  const mods: string[] = [];
+  if (b.mod) mods.push(mac ? '⌘' : 'Ctrl');
+  if (b.ctrl) mods.push(mac ? '⌃' : 'Ctrl');
+  if (b.alt) mods.push(mac ? '⌥' : 'Alt');
+  if (b.shift) mods.push(mac ? '⇧' : 'Shift');
+  return mac ? mods.join('') + key : [...mods, key].join('+');
+}
+
+/** Actions grouped for the help dialog, in table order. */
+export function helpSections(actions: readonly EditorAction[] = ACTIONS): { group: ActionGroup; rows: { label: string; keys: string[] }[] }[] {
+  const out: { group: ActionGroup; rows: { label: string; keys: string[] }[] }[] = [];
+  for (const a of actions) {
+    let sec = out.find((s) => s.group === a.group);
+    if (!sec) out.push((sec = { group: a.group, rows: [] }));
+    sec.rows.push({ label: a.label, keys: a.gesture ? [a.gesture] : a.keys.map((k) => formatKey(k)) });
+  }
+  return out;
+}
