@@ -1,0 +1,71 @@
+/**
+ * UI-only state, sliced by concern. Tool settings live in the headless editor (see editorInstance's
+ * useToolSettings); pixel buffers never enter React state.
+ */
+import { create } from 'zustand';
+import { BACKGROUND, DEFECT, OBJECT, type TrimapClass } from '../core/image';
+
+export const CLASS_LABELS: Record<TrimapClass, string> = { [BACKGROUND]: 'Background', [OBJECT]: 'Object', [DEFECT]: 'Defect' };
+export const CLASS_ORDER: readonly TrimapClass[] = [BACKGROUND, OBJECT, DEFECT];
+
+/** How the trimap overlay is drawn. */
+export interface ViewSettings {
+  opacity: number;
+  /** RGB per class. */
+  colors: Record<TrimapClass, [number, number, number]>;
+  /** Relative strength per class (object is drawn fainter: it usually covers the whole image). */
+  weights: Record<TrimapClass, number>;
+  visible: Record<TrimapClass, boolean>;
+  setOpacity(o: number): void;
+  setVisible(c: TrimapClass, v: boolean): void;
+}
+
+export const useViewSettings = create<ViewSettings>((set) => ({
+  opacity: 0.5,
+  colors: { [BACKGROUND]: [40, 110, 255], [OBJECT]: [40, 200, 120], [DEFECT]: [255, 40, 60] },
+  weights: { [BACKGROUND]: 1, [OBJECT]: 0.35, [DEFECT]: 1 },
+  visible: { [BACKGROUND]: true, [OBJECT]: true, [DEFECT]: true },
+  setOpacity: (opacity) => set({ opacity: Math.min(1, Math.max(0, opacity)) }),
+  setVisible: (c, v) => set((s) => ({ visible: { ...s.visible, [c]: v } })),
+}));
+
+export interface Message {
+  id: number;
+  kind: 'error' | 'info';
+  text: string;
+}
+
+interface MessagesState {
+  messages: Message[];
+  error(text: string): void;
+  info(text: string): void;
+  dismiss(id: number): void;
+  clear(): void;
+}
+
+let nextMessageId = 1;
+export const useMessages = create<MessagesState>((set) => ({
+  messages: [],
+  error: (text) => set((s) => ({ messages: [...s.messages.filter((m) => m.kind !== 'error'), { id: nextMessageId++, kind: 'error', text }] })),
+  info: (text) => set((s) => ({ messages: [...s.messages.filter((m) => m.kind !== 'info'), { id: nextMessageId++, kind: 'info', text }] })),
+  dismiss: (id) => set((s) => ({ messages: s.messages.filter((m) => m.id !== id) })),
+  clear: () => set({ messages: [] }),
+}));
+
+/** Dialogs and transient UI state. */
+interface UiState {
+  helpOpen: boolean;
+  /** True once the autosaved session (if any) has been looked up. */
+  restored: boolean;
+  busy: string | null;
+  setHelpOpen(v: boolean): void;
+  set(p: Partial<Pick<UiState, 'restored' | 'busy'>>): void;
+}
+
+export const useUi = create<UiState>((set) => ({
+  helpOpen: false,
+  restored: false,
+  busy: null,
+  setHelpOpen: (helpOpen) => set({ helpOpen }),
+  set: (p) => set(p),
+}));
