@@ -84,6 +84,8 @@ export interface AdaptationReport {
 export interface GenerateOptions {
   signal?: AbortSignal;
   onStep?: (event: StepEvent) => void;
+  /** Stage 3: called between the final decode and the paste when request.adaptation.enabled. */
+  adapter?: DecoderAdapter;
 }
 
 /**

@@ -1,0 +1,21 @@
+/** A model pack problem, precise enough to act on: which file, which tensor, what was expected and found. */
+export class PackError extends Error {
+  readonly file?: string;
+  readonly tensor?: string;
+  readonly expected?: string;
+  readonly found?: string;
+
+  constructor(message: string, details: { file?: string; tensor?: string; expected?: string; found?: string } = {}) {
+    const parts = [message];
+    if (details.file) parts.push(`file ${details.file}`);
+    if (details.tensor) parts.push(`tensor ${details.tensor}`);
+    if (details.expected !== undefined) parts.push(`expected ${details.expected}`);
+    if (details.found !== undefined) parts.push(`found ${details.found}`);
+    super(parts.join('; '));
+    this.name = 'PackError';
+    this.file = details.file;
+    this.tensor = details.tensor;
+    this.expected = details.expected;
+    this.found = details.found;
+  }
+}

@@ -1,0 +1,100 @@
+/** Parse and validate `defect-studio.json` (types in manifest-types.ts). */
+import { PackError } from './errors';
+import type { PackManifest } from './manifest-types';
+
+export const MANIFEST_FILE = 'defect-studio.json';
+export const KNOWN_CONCAT_CHANNELS = ['mask', 'defect_mask', 'object_mask', 'masked_image_latent'] as const;
+
+function fail(field: string, expected: string, found: unknown): never {
+  const f = found === undefined ? 'nothing' : JSON.stringify(found)?.slice(0, 80);
+  throw new PackError(`invalid manifest field "${field}"`, { file: MANIFEST_FILE, expected, found: f });
+}
+
+function isPosInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0;
+}
+
+export function parseManifest(text: string): PackManifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new PackError('manifest is not valid JSON', { file: MANIFEST_FILE, found: String((e as Error).message) });
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('(root)', 'an object', raw);
+  const m = raw as Record<string, unknown>;
+  if (m.format !== 'defect-studio-pack@1') fail('format', '"defect-studio-pack@1"', m.format);
+  if (typeof m.id !== 'string' || !m.id) fail('id', 'a non-empty string', m.id);
+  if (typeof m.name !== 'string') fail('name', 'a string', m.name);
+  if (m.conditioning !== 'none' && m.conditioning !== 'concat' && m.conditioning !== 'controlnet') {
+    fail('conditioning', '"none", "concat" or "controlnet"', m.conditioning);
+  }
+  if (m.conditioning === 'concat') {
+    const cc = m.concatChannels;
+    if (!Array.isArray(cc) || cc.length === 0) fail('concatChannels', 'a non-empty list for concat conditioning', cc);
+    for (const c of cc) {
+      if (!(KNOWN_CONCAT_CHANNELS as readonly string[]).includes(c as string)) {
+        fail('concatChannels', `one of ${KNOWN_CONCAT_CHANNELS.join(', ')}`, c);
+      }
+    }
+  }
+  if (!isPosInt(m.resolution)) fail('resolution', 'a positive integer', m.resolution);
+  if (!isPosInt(m.latentChannels)) fail('latentChannels', 'a positive integer', m.latentChannels);
+  if (!isPosInt(m.vaeScaleFactor)) fail('vaeScaleFactor', 'a positive integer', m.vaeScaleFactor);
+  if ((m.resolution as number) % (m.vaeScaleFactor as number) !== 0) {
+    fail('resolution', `a multiple of vaeScaleFactor ${m.vaeScaleFactor}`, m.resolution);
+  }
+  if (typeof m.latentScale !== 'number' || !(m.latentScale > 0)) fail('latentScale', 'a positive number', m.latentScale);
+  const pm = m.previewMatrix;
+  if (
+    !Array.isArray(pm) ||
+    pm.length !== m.latentChannels ||
+    !pm.every((r) => Array.isArray(r) && r.length === 3 && r.every((v) => typeof v === 'number'))
+  ) {
+    fail('previewMatrix', `${m.latentChannels} rows of 3 numbers`, pm);
+  }
+  if (m.previewBias !== undefined && (!Array.isArray(m.previewBias) || m.previewBias.length !== 3)) {
+    fail('previewBias', '3 numbers', m.previewBias);
+  }
+  if (!Array.isArray(m.promptPresets) || !m.promptPresets.every((p) => typeof p === 'string')) {
+    fail('promptPresets', 'a list of strings', m.promptPresets);
+  }
+  if (m.tokenizer !== 'clip-bpe' && m.tokenizer !== 'word-level') fail('tokenizer', '"clip-bpe" or "word-level"', m.tokenizer);
+  if (m.defaults !== undefined && (typeof m.defaults !== 'object' || m.defaults === null)) fail('defaults', 'an object', m.defaults);
+  const files = m.files;
+  if (typeof files !== 'object' || files === null || Array.isArray(files)) fail('files', 'an object', files);
+  for (const [path, entry] of Object.entries(files as Record<string, unknown>)) {
+    const e = entry as { bytes?: unknown; sha256?: unknown };
+    if (typeof e !== 'object' || e === null || !Number.isInteger(e.bytes) || (e.bytes as number) < 0) {
+      fail(`files["${path}"].bytes`, 'a byte count', e?.bytes);
+    }
+    if (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256)) {
+      fail(`files["${path}"].sha256`, '64 lowercase hex digits', e.sha256);
+    }
+    if (path.startsWith('/') || path.split('/').includes('..')) fail(`files["${path}"]`, 'a relative path inside the pack', path);
+  }
+  return m as unknown as PackManifest;
+}
+
+/** The files a pack of this manifest must have. */
+export function requiredFiles(m: PackManifest): string[] {
+  const req = [
+    'scheduler/scheduler_config.json',
+    'text_encoder/model.onnx',
+    'unet/model.onnx',
+    'vae_encoder/model.onnx',
+    'vae_decoder/model.onnx',
+  ];
+  if (m.conditioning === 'controlnet') req.push('controlnet/model.onnx');
+  if (m.tokenizer === 'clip-bpe') req.push('tokenizer/vocab.json', 'tokenizer/merges.txt');
+  else req.push('tokenizer/tokenizer.json');
+  return req;
+}
+
+export async function sha256Hex(data: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>);
+  const b = new Uint8Array(digest);
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += b[i].toString(16).padStart(2, '0');
+  return s;
+}
