@@ -3,6 +3,7 @@
 import type { RGBAImage, Trimap } from '../core/image';
 import type {
   BackendSetting,
+  DecodedPreviewMessage,
   DoneMessage,
   ErrorCode,
   FromWorker,
@@ -37,6 +38,7 @@ interface Pending {
   onProgress?: (m: LoadProgressMessage) => void;
   onStep?: (m: StepMessage) => void;
   onStage?: (m: StageMessage) => void;
+  onDecoded?: (m: DecodedPreviewMessage) => void;
 }
 
 export type WorkerFactory = () => Worker;
@@ -108,6 +110,9 @@ export class GenerationClient {
       case 'stage':
         p.onStage?.(m);
         break;
+      case 'decoded-preview':
+        p.onDecoded?.(m);
+        break;
       case 'loaded':
       case 'done':
         this.pending.delete(m.id);
@@ -137,13 +142,18 @@ export class GenerationClient {
     image: RGBAImage,
     trimap: Trimap,
     settings: GenerateSettings,
-    opts: { decodePreviewEvery?: number; onStep?: (m: StepMessage) => void; onStage?: (m: StageMessage) => void } = {},
+    opts: {
+      decodePreviewEvery?: number;
+      onStep?: (m: StepMessage) => void;
+      onStage?: (m: StageMessage) => void;
+      onDecoded?: (m: DecodedPreviewMessage) => void;
+    } = {},
   ): { id: number; done: Promise<DoneMessage> } {
     const id = this.nextId++;
     const img = image.data.slice().buffer as ArrayBuffer;
     const tri = trimap.data.slice().buffer as ArrayBuffer;
     const done = new Promise<DoneMessage>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as Pending['resolve'], reject, onStep: opts.onStep, onStage: opts.onStage });
+      this.pending.set(id, { resolve: resolve as Pending['resolve'], reject, onStep: opts.onStep, onStage: opts.onStage, onDecoded: opts.onDecoded });
       this.post(
         {
           type: 'generate',

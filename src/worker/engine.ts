@@ -19,7 +19,7 @@ export interface Engine {
   adapterNotice?: string;
   generate(
     request: GenerateRequest,
-    opts: { signal: AbortSignal; onStep: (e: StepEvent) => void | Promise<void>; onStage?: (s: 'decode' | 'adapt') => void },
+    opts: { signal: AbortSignal; onStep: (e: StepEvent) => void },
   ): Promise<GenerateResult>;
   /** Full VAE decode of x0-hat: planar RGB [3, H, W] in [-1, 1]. */
   decodePreview?(x0Hat: Float32Array, shape: [number, number, number]): Promise<{ data: Float32Array; width: number; height: number }>;
@@ -67,11 +67,7 @@ export async function createEngine(pack: FetchedPack, backend: ActiveBackend, on
     adapterNotice,
     async generate(request, opts) {
       const adapter = adapterHandle?.adapter ?? undefined;
-      return runPipeline(loaded, request, {
-        signal: opts.signal,
-        onStep: opts.onStep,
-        adapter,
-      } as Parameters<typeof runPipeline>[2]);
+      return runPipeline(loaded, request, { signal: opts.signal, onStep: opts.onStep, adapter });
     },
     async decodePreview(x0Hat, shape) {
       const [c, h, w] = shape;

@@ -7,6 +7,7 @@ import { defectBounds, previewFromLatent, rgbGridToPatch } from './preview';
 import { resolveBackend } from './ortEnv';
 import { validateSettings, type ActiveBackend, type ErrorCode, type FromWorker, type GenerateMessage, type LoadMessage, type ToWorker } from './protocol';
 import { DEFECT, type RGBAImage, type Trimap } from '../core/image';
+import { InputError } from '../core/diffusion/pipeline';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -26,6 +27,7 @@ export function classifyError(e: unknown): { code: ErrorCode; message: string } 
   if (err instanceof RangeError || /out of memory|\boom\b|allocation failed|memory access out of bounds|Aborted\(OOM\)|bad_alloc/i.test(message))
     return { code: 'out-of-memory', message: `${message}. Try fewer steps, a smaller context, or the WASM backend.` };
   if (/device.*lost|lost.*device|GPUDevice/i.test(message)) return { code: 'device-lost', message };
+  if (e instanceof InputError) return { code: 'bad-settings', message };
   return { code: 'internal', message };
 }
 
@@ -116,35 +118,23 @@ async function generate(m: GenerateMessage) {
   const eng = engine;
   try {
     post({ type: 'stage', id: m.id, stage: 'prepare' });
+    const request = { ...m.settings, image, trimap };
     const result = await eng.generate(
-      { ...m.settings, image, trimap },
+      request,
       {
         signal: abort.signal,
-        onStep: async (ev) => {
+        onStep: (ev) => {
           if (abort.signal.aborted) return;
-          let preview: ReturnType<typeof previewFromLatent> | null = null;
-          let decoded = false;
-          const every = m.decodePreviewEvery;
-          if (every > 0 && eng.decodePreview && ((ev.step + 1) % every === 0 || ev.step + 1 === ev.totalSteps)) {
-            try {
-              const rgb = await eng.decodePreview(ev.x0Hat, ev.latentShape);
-              preview = rgbGridToPatch(rgb.data, rgb.height, rgb.width, ev.crop, trimap, region);
-              decoded = true;
-            } catch {
-              preview = null;
-            }
-          }
-          if (!preview) {
-            preview = previewFromLatent({
-              x0Hat: ev.x0Hat,
-              latentShape: ev.latentShape,
-              matrix: manifest.previewMatrix,
-              bias: manifest.previewBias,
-              crop: ev.crop,
-              trimap,
-              region,
-            });
-          }
+          // One cheap preview per step: x0-hat through the pack's preview matrix, inside the defect only.
+          const preview = previewFromLatent({
+            x0Hat: ev.x0Hat,
+            latentShape: ev.latentShape,
+            matrix: manifest.previewMatrix,
+            bias: manifest.previewBias,
+            crop: ev.crop,
+            trimap,
+            region,
+          });
           const buf = preview.data.buffer as ArrayBuffer;
           post(
             {
@@ -155,13 +145,27 @@ async function generate(m: GenerateMessage) {
               stage: ev.stage,
               timestep: ev.timestep,
               crop: ev.crop,
-              preview: { x: preview.x, y: preview.y, width: preview.width, height: preview.height, data: buf, decoded },
+              preview: { x: preview.x, y: preview.y, width: preview.width, height: preview.height, data: buf, decoded: false },
               elapsedMs: performance.now() - t0,
             },
             [buf],
           );
+          // Optionally a full VAE decode every N steps (runs between the pipeline's own model calls).
+          const every = m.decodePreviewEvery;
+          if (every > 0 && eng.decodePreview && (ev.step + 1) % every === 0 && ev.step + 1 < ev.totalSteps) {
+            const x0 = ev.x0Hat;
+            void eng
+              .decodePreview(x0, ev.latentShape)
+              .then((rgb) => {
+                if (abort.signal.aborted || current?.id !== m.id) return;
+                const p = rgbGridToPatch(rgb.data, rgb.height, rgb.width, ev.crop, trimap, region);
+                const b = p.data.buffer as ArrayBuffer;
+                post({ type: 'decoded-preview', id: m.id, step: ev.step, preview: { x: p.x, y: p.y, width: p.width, height: p.height, data: b } }, [b]);
+              })
+              .catch(() => undefined);
+          }
+          if (ev.step + 1 === ev.totalSteps) post({ type: 'stage', id: m.id, stage: request.adaptation.enabled ? 'adapt' : 'decode' });
         },
-        onStage: (stage) => post({ type: 'stage', id: m.id, stage }),
       },
     );
     if (abort.signal.aborted) throw abort.signal.reason ?? new DOMException('Aborted', 'AbortError');

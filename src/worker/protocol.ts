@@ -82,6 +82,12 @@ export interface StepMessage {
   /** ms since the generate message arrived. */
   elapsedMs: number;
 }
+export interface DecodedPreviewMessage {
+  type: 'decoded-preview';
+  id: number;
+  step: number;
+  preview: { x: number; y: number; width: number; height: number; data: ArrayBuffer };
+}
 export interface StageMessage {
   type: 'stage';
   id: number;
@@ -116,6 +122,7 @@ export type FromWorker =
   | LoadProgressMessage
   | LoadedMessage
   | StepMessage
+  | DecodedPreviewMessage
   | StageMessage
   | DoneMessage
   | CancelledMessage

@@ -40,7 +40,14 @@ class Overlay {
     for (const l of this.listeners) l();
   }
 
-  showPreview(p: { x: number; y: number; width: number; height: number; data: ArrayBuffer }) {
+  /** Every full-decode preview drawn. */
+  decodedFrames = 0;
+
+  /** Draw a step preview (`draw` false: count the step but keep the decoded picture on screen). */
+  showPreview(p: { x: number; y: number; width: number; height: number; data: ArrayBuffer }, draw = true, decoded = false) {
+    if (decoded) this.decodedFrames++;
+    else this.frames++;
+    if (!draw) return;
     const c = (this.previewCanvas ??= document.createElement('canvas'));
     if (c.width !== p.width || c.height !== p.height) {
       c.width = p.width;
@@ -48,7 +55,6 @@ class Overlay {
     }
     const ctx = c.getContext('2d')!;
     ctx.putImageData(new ImageData(new Uint8ClampedArray(p.data), p.width, p.height), 0, 0);
-    this.frames++;
     this.content = { kind: 'preview', x: p.x, y: p.y, canvas: c };
     this.emit();
   }

@@ -136,6 +136,7 @@ export async function generate(): Promise<void> {
       useRun.setState({ variant: v + 1, step: 0, stage: 'prepare' });
       const c = getClient(s.backend);
       let lastStepAt = performance.now();
+      let decodedShown = false;
       const { id, done } = c.generate(image, trimap, settings, {
         decodePreviewEvery: s.decodePreviewEvery,
         onStep: (m: StepMessage) => {
@@ -143,10 +144,16 @@ export async function generate(): Promise<void> {
           if (!lastRunTimings.firstPreviewAt) lastRunTimings.firstPreviewAt = now;
           lastRunTimings.stepTimes.push(now - lastStepAt);
           lastStepAt = now;
-          if (m.preview && currentRunId === id) overlay.showPreview(m.preview);
+          // Once a full-decode preview arrived, keep it until the next one (it is the better picture).
+          if (m.preview && currentRunId === id) overlay.showPreview(m.preview, !decodedShown);
           useRun.setState((r) => ({ step: m.step + 1, totalSteps: m.totalSteps, stage: m.stage, previewFrames: r.previewFrames + (m.preview ? 1 : 0) }));
         },
         onStage: (m) => useRun.setState({ stage: m.stage }),
+        onDecoded: (m) => {
+          if (currentRunId !== id) return;
+          decodedShown = true;
+          overlay.showPreview(m.preview, true, true);
+        },
       });
       currentRunId = id;
       let res: DoneMessage;
