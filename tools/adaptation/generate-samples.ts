@@ -1,0 +1,135 @@
+/**
+ * Generates the decoder-adaptation measurement samples with the real pipeline (stage 1 + 2 of METHOD.md on
+ * the given pack) and stores, for every sample, what stage 3 sees: the final latent, the plain decode x_gen,
+ * the input crop x_ok and the defect mask. The closed-form adapter runs too (its report is stored), but the
+ * numbers in docs/adaptation.md come from bench/adaptation.bench.ts, which re-runs it on the stored samples.
+ *
+ *   /usr/bin/python3 tools/adaptation/export_eval.py            # inputs: 50 procedural eval images + trimaps
+ *   node --import tsx tools/adaptation/generate-samples.ts --pack public/models/<id> [--steps 25] [--n 50]
+ *
+ * Output: bench/results/adaptation/samples/<pack id>/ (NNN.latent.f32, NNN.xgen.f32, NNN.xok.f32, NNN.defect.u8,
+ * samples.json). Raw little-endian arrays, planar [C, H, W], so that tools/adaptation/reference.py reads them too.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createNodeRuntime } from '../../src/core/models/ort-node.node.ts';
+import { FsPackSource } from '../../src/core/models/pack-source.node.ts';
+import { loadPack } from '../../src/core/models/pack';
+import { generate } from '../../src/core/diffusion/pipeline';
+import { createDecoderAdapter } from '../../src/core/diffusion/adaptation';
+import type { AdaptationReport, DecoderAdapter, GenerateRequest } from '../../src/core/diffusion/types';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+interface InputEntry {
+  name: string;
+  family: string;
+  defect: string;
+  prompt: string;
+  width: number;
+  height: number;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      pack: { type: 'string' },
+      inputs: { type: 'string', default: join(ROOT, 'bench', 'results', 'adaptation', 'inputs') },
+      out: { type: 'string' },
+      steps: { type: 'string' },
+      n: { type: 'string', default: '50' },
+      seed: { type: 'string', default: '1' },
+      guidance: { type: 'string' },
+      threads: { type: 'string' },
+    },
+  });
+  if (!values.pack) throw new Error('--pack DIR is required');
+  const runtime = createNodeRuntime({ threads: values.threads ? Number(values.threads) : undefined });
+  const pack = await loadPack(new FsPackSource(values.pack), runtime, { skipHashes: true });
+  const m = pack.manifest;
+  const out = values.out ?? join(ROOT, 'bench', 'results', 'adaptation', 'samples', m.id);
+  mkdirSync(out, { recursive: true });
+  const decFile = pack.io.vaeDecoder.file;
+  const decBytes = new Uint8Array(readFileSync(join(values.pack, decFile)));
+  const handle = await createDecoderAdapter(runtime, decBytes, { latentScale: m.latentScale });
+  if (!handle.adapter) throw new Error(handle.notice ?? 'decoder not supported');
+  const index = JSON.parse(readFileSync(join(values.inputs!, 'index.json'), 'utf8')) as InputEntry[];
+  const n = Math.min(Number(values.n), index.length);
+  const steps = Number(values.steps ?? m.defaults?.steps ?? 25);
+  const records: unknown[] = [];
+  for (let k = 0; k < n; k++) {
+    const e = index[k];
+    const rgb = readFileSync(join(values.inputs!, `${e.name}.rgb`));
+    const tri = new Uint8Array(readFileSync(join(values.inputs!, `${e.name}.trimap`)));
+    const data = new Uint8ClampedArray(e.width * e.height * 4);
+    for (let p = 0; p < e.width * e.height; p++) {
+      data[4 * p] = rgb[3 * p];
+      data[4 * p + 1] = rgb[3 * p + 1];
+      data[4 * p + 2] = rgb[3 * p + 2];
+      data[4 * p + 3] = 255;
+    }
+    let captured: Parameters<DecoderAdapter['adapt']>[0] | undefined;
+    let report: AdaptationReport | undefined;
+    const recorder: DecoderAdapter = {
+      async adapt(args) {
+        captured = args;
+        const r = await handle.adapter!.adapt(args);
+        report = r.report;
+        return r;
+      },
+    };
+    const request: GenerateRequest = {
+      image: { width: e.width, height: e.height, data },
+      trimap: { width: e.width, height: e.height, data: tri },
+      prompt: e.prompt,
+      seed: Number(values.seed) + k,
+      steps,
+      guidance: Number(values.guidance ?? m.defaults?.guidance ?? 9),
+      stages: { latentEditStart: m.defaults?.latentEditStart ?? 0.52, pixelEditStart: m.defaults?.pixelEditStart ?? 0.9 },
+      latentDilation: m.defaults?.latentDilation ?? 5,
+      contextMargin: 32,
+      adaptation: { enabled: true, backgroundWeight: 100, mu: 1e-3, maxSamples: 16384 },
+    };
+    const t0 = performance.now();
+    const res = await generate(pack, request, { adapter: recorder });
+    if (!captured) throw new Error('the pipeline did not call the adapter');
+    const c = captured;
+    const f32 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    writeFileSync(join(out, `${e.name}.latent.f32`), f32(c.latent));
+    writeFileSync(join(out, `${e.name}.xgen.f32`), f32(c.xGen));
+    writeFileSync(join(out, `${e.name}.xok.f32`), f32(c.xOk));
+    writeFileSync(join(out, `${e.name}.defect.u8`), c.defect);
+    records.push({
+      name: e.name,
+      family: e.family,
+      defect: e.defect,
+      prompt: e.prompt,
+      latentShape: c.latentShape,
+      width: c.width,
+      height: c.height,
+      crop: res.crop,
+      steps,
+      seed: request.seed,
+      generateMs: performance.now() - t0,
+      timings: res.timings,
+      report,
+    });
+    process.stdout.write(
+      `${e.name} ${e.family}/${e.defect}: bg ${report?.backgroundMseBefore?.toFixed(5)} -> ${report?.backgroundMseAfter?.toFixed(5)}, ` +
+        `seam ${report?.seamMseBefore?.toFixed(5)} -> ${report?.seamMseAfter?.toFixed(5)} (${(performance.now() - t0).toFixed(0)} ms)\n`,
+    );
+  }
+  writeFileSync(
+    join(out, 'samples.json'),
+    JSON.stringify({ pack: m.id, packDir: resolve(values.pack), decoder: decFile, latentScale: m.latentScale, samples: records }, null, 1),
+  );
+  await handle.release();
+  await pack.release();
+  console.log(`${records.length} samples -> ${out}`);
+}
+
+main().catch((e) => {
+  console.error(String(e?.stack ?? e));
+  process.exit(1);
+});
