@@ -4,8 +4,8 @@ import { DEFECT } from '../src/core/image';
 import { generate } from '../src/core/diffusion/pipeline';
 import type { DecoderAdapter, StepEvent } from '../src/core/diffusion/types';
 import { loadPack, type LoadedPack } from '../src/core/models/pack';
-import { FsPackSource } from '../src/core/models/pack-source.node';
-import { createNodeRuntime } from '../src/core/models/ort-node.node';
+import { FsPackSource } from '../src/core/models/pack-source.node.ts';
+import { createNodeRuntime } from '../src/core/models/ort-node.node.ts';
 import { PACK_NAMES, bytesEqual, makeImage, makeRequest, makeTrimap, packDir } from './helpers';
 
 const runtime = createNodeRuntime({ threads: 1 });
