@@ -1,3 +1,88 @@
+/** The editor's layout: top bar, tool palette (left), canvas (centre), generation panel (right), status bar. */
+import { useCallback, useEffect, useMemo, useReducer } from 'react';
+import { CanvasView } from './canvas/CanvasView';
+import { useEditorKeys } from './canvas/keyboard';
+import { GeneratePanel } from './generate/GeneratePanel';
+import { HelpDialog } from './HelpDialog';
+import { TopBar, ToolPalette } from './Toolbar';
+import { Welcome } from './Welcome';
+import { StatusBar } from './StatusBar';
+import { editor, useImageRevision } from './editorInstance';
+import { exportTrimap, openImageDialog, openImageFile, startAutosave } from './actions';
+import { useMessages, useUi } from './stores';
+import type { UiHooks } from '../editor/keymap';
+import './styles.css';
+
+function Messages() {
+  const messages = useMessages((s) => s.messages);
+  const dismiss = useMessages((s) => s.dismiss);
+  return (
+    <div className="ds-messages">
+      {messages.map((m) => (
+        <div key={m.id} className={`ds-message ds-message-${m.kind}`} role={m.kind === 'error' ? 'alert' : 'status'}>
+          <span>{m.text}</span>
+          <button type="button" aria-label="Dismiss" onClick={() => dismiss(m.id)}>
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
 export function App() {
-  return <main><h1>DefectStudio</h1></main>;
+  useImageRevision();
+  const restored = useUi((s) => s.restored);
+  const [, rerender] = useReducer((x: number) => x + 1, 0);
+  const onSpace = useCallback(() => rerender(), []);
+  const ui: UiHooks = useMemo(
+    () => ({
+      openImage: () => void openImageDialog(),
+      exportTrimap: () => exportTrimap(),
+      toggleHelp: () => useUi.getState().setHelpOpen(!useUi.getState().helpOpen),
+    }),
+    [],
+  );
+  useEditorKeys(ui, onSpace);
+
+  useEffect(() => {
+    void startAutosave();
+  }, []);
+
+  // Paste an image from the clipboard.
+  useEffect(() => {
+    const onPaste = (e: ClipboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
+      const items = Array.from(e.clipboardData?.items ?? []);
+      const item = items.find((i) => i.kind === 'file' && i.type.startsWith('image/'));
+      const file = item?.getAsFile();
+      if (file) {
+        e.preventDefault();
+        void openImageFile(file, file.name && file.name !== 'image.png' ? file.name : 'pasted image.png');
+      }
+    };
+    window.addEventListener('paste', onPaste);
+    return () => window.removeEventListener('paste', onPaste);
+  }, []);
+
+  const has = editor.hasDocument();
+  return (
+    <div className="ds-app">
+      <TopBar />
+      <div className="ds-main">
+        <ToolPalette />
+        <main className="ds-stage" aria-label="Canvas">
+          <CanvasView />
+          {!has && restored && <Welcome />}
+          <Messages />
+        </main>
+        <aside className="ds-side" aria-label="Generation">
+          <GeneratePanel />
+        </aside>
+      </div>
+      <StatusBar />
+      <HelpDialog />
+    </div>
+  );
 }

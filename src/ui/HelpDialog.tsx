@@ -1,0 +1,48 @@
+/** Keyboard shortcuts, generated from the editor's action table. */
+import { useEffect, useRef } from 'react';
+import { helpSections } from '../editor/keymap';
+import { useUi } from './stores';
+
+export function HelpDialog() {
+  const open = useUi((s) => s.helpOpen);
+  const setOpen = useUi((s) => s.setHelpOpen);
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    if (open && !d.open) d.showModal?.();
+    if (!open && d.open) d.close();
+  }, [open]);
+  return (
+    <dialog ref={ref} className="ds-help" aria-labelledby="ds-help-title" onClose={() => setOpen(false)} onCancel={() => setOpen(false)}>
+      <h2 id="ds-help-title">Keyboard shortcuts</h2>
+      <div className="ds-help-grid">
+        {helpSections().map((sec) => (
+          <section key={sec.group}>
+            <h3>{sec.group}</h3>
+            <table>
+              <tbody>
+                {sec.rows.map((r) => (
+                  <tr key={r.label}>
+                    <td>{r.label}</td>
+                    <td>
+                      {r.keys.map((k, i) => (
+                        <span key={k}>
+                          {i > 0 && ' / '}
+                          <kbd>{k}</kbd>
+                        </span>
+                      ))}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
+        ))}
+      </div>
+      <form method="dialog">
+        <button type="submit">Close</button>
+      </form>
+    </dialog>
+  );
+}

@@ -1,0 +1,130 @@
+/**
+ * UI commands shared by buttons, shortcuts, drag-and-drop and paste. Each reports failures through the
+ * messages store (role="alert") and leaves the document unchanged on failure.
+ */
+import { decodeMaskPng, decodeTrimapPng, encodeTrimapPng } from '../core/trimap/png';
+import { Autosaver, SessionDb } from '../editor/autosave';
+import { EditorError } from '../editor/Editor';
+import { generateSample, SAMPLES, type SampleId } from '../editor/samples';
+import { editor } from './editorInstance';
+import { baseName, decodeImageBlob, downloadBytes, IMAGE_ACCEPT, pickFile, readFileBytes, UserFacingError } from './imageIO';
+import { useMessages, useUi } from './stores';
+
+function reportError(e: unknown, fallback: string): void {
+  const text = e instanceof UserFacingError || e instanceof EditorError ? e.message : `${fallback} (${e instanceof Error ? e.message : String(e)})`;
+  useMessages.getState().error(text);
+}
+
+async function busy<T>(label: string, f: () => Promise<T>): Promise<T> {
+  useUi.getState().set({ busy: label });
+  try {
+    return await f();
+  } finally {
+    useUi.getState().set({ busy: null });
+  }
+}
+
+export async function openImageFile(file: Blob, name = (file as File).name || 'pasted image.png'): Promise<boolean> {
+  try {
+    const image = await busy(`Opening ${name}…`, () => decodeImageBlob(file, name));
+    editor.loadImage(image, name);
+    useMessages.getState().clear();
+    return true;
+  } catch (e) {
+    reportError(e, `Could not open "${name}"`);
+    return false;
+  }
+}
+
+export async function openImageDialog(): Promise<void> {
+  const f = await pickFile(IMAGE_ACCEPT);
+  if (f) await openImageFile(f);
+}
+
+export function openSample(id: SampleId): void {
+  const info = SAMPLES.find((s) => s.id === id);
+  editor.loadImage(generateSample(id), `${info?.label ?? id}.png`);
+  useMessages.getState().clear();
+}
+
+export async function importTrimapFile(file: Blob, name = (file as File).name || 'trimap.png'): Promise<boolean> {
+  try {
+    if (!editor.hasDocument()) throw new UserFacingError('Open an image before importing a trimap.');
+    const t = decodeTrimapPng(await readFileBytes(file));
+    editor.importTrimap(t);
+    useMessages.getState().clear();
+    return true;
+  } catch (e) {
+    reportError(e, `Could not import "${name}" as a trimap`);
+    return false;
+  }
+}
+
+export async function importMaskFile(file: Blob, name = (file as File).name || 'mask.png'): Promise<boolean> {
+  try {
+    if (!editor.hasDocument()) throw new UserFacingError('Open an image before importing a mask.');
+    const m = decodeMaskPng(await readFileBytes(file));
+    editor.importMask(m);
+    useMessages.getState().clear();
+    return true;
+  } catch (e) {
+    reportError(e, `Could not import "${name}" as a mask`);
+    return false;
+  }
+}
+
+export async function importTrimapDialog(): Promise<void> {
+  const f = await pickFile('image/png,.png');
+  if (f) await importTrimapFile(f);
+}
+
+export async function importMaskDialog(): Promise<void> {
+  const f = await pickFile('image/png,.png');
+  if (f) await importMaskFile(f);
+}
+
+export function exportTrimap(): void {
+  const t = editor.getTrimap();
+  if (!t) {
+    useMessages.getState().error('Nothing to export: open an image first.');
+    return;
+  }
+  downloadBytes(encodeTrimapPng(t), `${baseName(editor.getImageName())}_trimap.png`, 'image/png');
+}
+
+// ---- autosave ---------------------------------------------------------------------------------------------
+
+let autosaver: Autosaver | null = null;
+
+export function getAutosaver(): Autosaver | null {
+  return autosaver;
+}
+
+/** Restores the previous session (if any) and starts autosaving. Safe to call more than once. */
+export async function startAutosave(): Promise<void> {
+  if (autosaver || typeof indexedDB === 'undefined') {
+    useUi.getState().set({ restored: true });
+    return;
+  }
+  autosaver = new Autosaver(editor, new SessionDb(indexedDB), {
+    delayMs: 500,
+    onError: (e) => useMessages.getState().error(`Autosave failed: ${e instanceof Error ? e.message : String(e)}`),
+  });
+  if (window.__defectStudio) (window.__defectStudio as Record<string, unknown>).autosave = autosaver;
+  try {
+    if (!editor.hasDocument()) await autosaver.restore();
+  } catch (e) {
+    useMessages.getState().error(`Could not restore the previous session: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  autosaver.start();
+  const flushSoon = () => void autosaver?.flush();
+  window.addEventListener('pagehide', flushSoon);
+  document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flushSoon());
+  useUi.getState().set({ restored: true });
+}
+
+/** "New": closes the document and forgets the saved session. */
+export function newDocument(): void {
+  editor.clearDocument();
+  useMessages.getState().clear();
+}
