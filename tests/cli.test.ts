@@ -1,0 +1,120 @@
+/** The CLI as a child process: a good run, and every kind of bad input exits non-zero, says one line, writes nothing. */
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decode } from 'fast-png';
+import { encodePngRGBA } from '../src/core/png';
+import { encodeTrimapPng } from '../src/core/trimap/png';
+import { DEFECT } from '../src/core/image';
+import { REPO, makeImage, makeTrimap, packDir } from './helpers';
+
+const BIN = join(REPO, 'bin', 'defect-studio.mjs');
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: REPO, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let dir: string;
+const trimap = makeTrimap(96, 72, 50, 40, 8, 5);
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ds-cli-'));
+  writeFileSync(join(dir, 'image.png'), encodePngRGBA(makeImage(96, 72)));
+  writeFileSync(join(dir, 'trimap.png'), encodeTrimapPng(trimap));
+  writeFileSync(join(dir, 'small-trimap.png'), encodeTrimapPng(makeTrimap(40, 40, 20, 20, 4, 4)));
+  writeFileSync(join(dir, 'empty-trimap.png'), encodeTrimapPng({ ...trimap, data: trimap.data.map((v) => (v === DEFECT ? 1 : v)) }));
+  writeFileSync(join(dir, 'corrupt.png'), new TextEncoder().encode('this is not a png'));
+  // a broken pack: one byte of the UNet changed (sha256 mismatch)
+  cpSync(packDir('tiny-sd'), join(dir, 'broken-pack'), { recursive: true });
+  const unet = join(dir, 'broken-pack', 'unet', 'model.onnx');
+  const bytes = readFileSync(unet);
+  bytes[bytes.length - 10] ^= 0xff;
+  writeFileSync(unet, bytes);
+  // a mismatched pack: the manifest claims 9-channel inpainting for a 4-channel UNet
+  cpSync(packDir('tiny-sd'), join(dir, 'mismatched-pack'), { recursive: true });
+  const mf = join(dir, 'mismatched-pack', 'defect-studio.json');
+  const m = JSON.parse(readFileSync(mf, 'utf8'));
+  m.conditioning = 'concat';
+  m.concatChannels = ['mask', 'masked_image_latent'];
+  writeFileSync(mf, JSON.stringify(m));
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const base = () => [
+  'generate', '--model', packDir('tiny-sd'), '--image', join(dir, 'image.png'), '--trimap', join(dir, 'trimap.png'),
+  '--prompt', 'a scratch', '--steps', '4', '--seed', '5',
+];
+
+describe('defect-studio generate', () => {
+  it('writes image.png, mask.png (exactly the defect region) and meta.json', async () => {
+    const out = join(dir, 'out-ok');
+    const r = await run([...base(), '--guidance', '5', '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['image.png', 'mask.png', 'meta.json']);
+    const mask = decode(readFileSync(join(out, 'mask.png')));
+    expect(mask.channels).toBe(1);
+    expect([mask.width, mask.height]).toEqual([96, 72]);
+    for (let p = 0; p < trimap.data.length; p++) expect(mask.data[p]).toBe(trimap.data[p] === DEFECT ? 255 : 0);
+    const img = decode(readFileSync(join(out, 'image.png')));
+    const src = makeImage(96, 72);
+    let outside = 0;
+    for (let p = 0; p < trimap.data.length; p++) {
+      if (trimap.data[p] !== DEFECT) for (let c = 0; c < 4; c++) if (img.data[p * 4 + c] !== src.data[p * 4 + c]) outside++;
+    }
+    expect(outside).toBe(0);
+    const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'));
+    expect(meta.prompt).toBe('a scratch');
+    expect(meta.seed).toBe(5);
+    expect(meta.settings.steps).toBe(4);
+    expect(meta.settings.guidance).toBe(5);
+    expect(meta.model.id).toBe('tiny-sd');
+    expect(meta.model.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(meta.timings.unet).toBeGreaterThan(0);
+    expect(meta.timings.total).toBeGreaterThan(0);
+  });
+
+  const bad: [string, string[], RegExp][] = [
+    ['missing image', ['--image', join('/nonexistent', 'x.png')], /cannot read image .*no such file/],
+    ['corrupt image', ['--image', '@corrupt'], /not a readable PNG/],
+    ['trimap size mismatch', ['--trimap', '@small-trimap'], /does not match the image size/],
+    ['empty defect region', ['--trimap', '@empty-trimap'], /no defect region/],
+    ['broken pack', ['--model', '@broken-pack'], /sha256 differs.*unet\/model\.onnx/],
+    ['mismatched pack', ['--model', '@mismatched-pack'], /UNet input channels.*expected dimension 1 = 9; found 4/],
+    ['not a pack', ['--model', '/tmp'], /not a model pack/],
+    ['bad option', ['--steps', 'many'], /--steps must be an integer/],
+  ];
+
+  it('rejects bad inputs with one line on stderr, a non-zero exit and nothing written', async () => {
+    const results = await Promise.all(
+      bad.map(async ([name, override], k) => {
+        const args = base();
+        for (let i = 0; i < override.length; i += 2) {
+          const v = override[i + 1].startsWith('@') ? join(dir, override[i + 1].slice(1) + (override[i + 1].includes('pack') ? '' : '.png')) : override[i + 1];
+          const at = args.indexOf(override[i]);
+          if (at >= 0) args[at + 1] = v;
+          else args.push(override[i], v);
+        }
+        const out = join(dir, `out-bad-${k}`);
+        return { name, out, r: await run([...args, '--out', out]) };
+      }),
+    );
+    results.forEach(({ name, out, r }, k) => {
+      expect(r.code, name).not.toBe(0);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines.length, `${name}: ${r.stderr}`).toBe(1);
+      expect(lines[0], name).toMatch(bad[k][2]);
+      expect(existsSync(out), name).toBe(false);
+    });
+  });
+});
