@@ -1,0 +1,282 @@
+/**
+ * Decoder adaptation (METHOD.md stage 3): quality on generated samples, and speed of the closed-form step.
+ *
+ *   node --import tsx bench/adaptation.bench.ts            (alone; or through bench/run.ts)
+ *
+ * Quality: for every sample set under bench/results/adaptation/samples/<pack id>/ (written by
+ * tools/adaptation/generate-samples.ts) it re-runs the closed-form adapter on the pack's decoder and reports
+ * the mean background / seam MSE before and after, next to the PyTorch full-decoder AdamW reference
+ * (reference.json from tools/adaptation/reference.py) on the same samples when present.
+ * Speed: the closed-form step (Gram matrix + Cholesky + final conv) at 256x256 on synthetic features with
+ * C = 16 (the built-in decoder) and C = 128 (Stable Diffusion), on onnxruntime-node (the CLI), on
+ * onnxruntime-web's WASM backend in Node and with the pure TypeScript float64 kernel.
+ * Writes bench/results/adaptation.json. Env: ADAPT_BENCH_QUICK=1 skips C = 128 with the TypeScript kernel.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as ortWeb from 'onnxruntime-web';
+import { createNodeRuntime } from '../src/core/models/ort-node.node.ts';
+import { createWebRuntime, type WebOrtModule } from '../src/core/models/ort-web';
+import type { Runtime } from '../src/core/models/runtime';
+import type { FinalConv } from '../src/core/models/onnx/decoder-head';
+import {
+  adaptDecoderHead,
+  createDecoderAdapter,
+  createRuntimeGram,
+  maskedMse,
+  mulberry32,
+  type GramKernel,
+} from '../src/core/diffusion/adaptation';
+import type { AdaptationSettings } from '../src/core/diffusion/types';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const SAMPLES = join(ROOT, 'bench', 'results', 'adaptation', 'samples');
+export const SETTINGS: AdaptationSettings = { enabled: true, backgroundWeight: 100, mu: 1e-3, maxSamples: 16384 };
+
+type Row = Record<string, string | number>;
+
+interface SampleMeta {
+  name: string;
+  family: string;
+  defect: string;
+  latentShape: [number, number, number];
+  width: number;
+  height: number;
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const f32 = (p: string) => {
+  const b = readFileSync(p);
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+};
+
+async function quality(runtime: Runtime): Promise<{ rows: Row[]; detail: unknown[] }> {
+  const rows: Row[] = [];
+  const detail: unknown[] = [];
+  if (!existsSync(SAMPLES)) return { rows, detail };
+  for (const id of readdirSync(SAMPLES)) {
+    const dir = join(SAMPLES, id);
+    const metaPath = join(dir, 'samples.json');
+    if (!existsSync(metaPath)) continue;
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as {
+      packDir: string;
+      decoder: string;
+      latentScale: number;
+      samples: SampleMeta[];
+    };
+    const decPath = join(meta.packDir, meta.decoder);
+    if (!existsSync(decPath)) continue;
+    const handle = await createDecoderAdapter(runtime, new Uint8Array(readFileSync(decPath)), { latentScale: meta.latentScale });
+    if (!handle.adapter) continue;
+    const per: {
+      name: string;
+      family: string;
+      defect: string;
+      bgBefore: number;
+      bgAfter: number;
+      seamBefore: number;
+      seamAfter: number;
+      defectVsGen: number;
+      ms: number;
+    }[] = [];
+    for (const s of meta.samples) {
+      const latent = f32(join(dir, `${s.name}.latent.f32`));
+      const xGen = f32(join(dir, `${s.name}.xgen.f32`));
+      const xOk = f32(join(dir, `${s.name}.xok.f32`));
+      const defect = new Uint8Array(readFileSync(join(dir, `${s.name}.defect.u8`)));
+      const { image, report } = await handle.adapter.adapt({
+        latent,
+        latentShape: s.latentShape,
+        xGen,
+        xOk,
+        defect,
+        width: s.width,
+        height: s.height,
+        settings: SETTINGS,
+      });
+      per.push({
+        name: s.name,
+        family: s.family,
+        defect: s.defect,
+        bgBefore: report.backgroundMseBefore!,
+        bgAfter: report.backgroundMseAfter!,
+        seamBefore: report.seamMseBefore!,
+        seamAfter: report.seamMseAfter!,
+        defectVsGen: maskedMse(image, xGen, defect),
+        ms: report.ms!,
+      });
+    }
+    await handle.release();
+    const refPath = join(dir, 'reference.json');
+    const ref = existsSync(refPath)
+      ? (JSON.parse(readFileSync(refPath, 'utf8')) as {
+          iters: number;
+          results: { name: string; seconds: number; backgroundMseAfter: number; seamMseAfter: number; defectMseVsGen: number }[];
+        })
+      : undefined;
+    const summarise = (subset: typeof per, label: string) => {
+      const bgB = mean(subset.map((p) => p.bgBefore));
+      const bgA = mean(subset.map((p) => p.bgAfter));
+      const seB = mean(subset.map((p) => p.seamBefore));
+      const seA = mean(subset.map((p) => p.seamAfter));
+      rows.push({
+        case: `quality ${id} ${label}`,
+        method: 'closed form (final conv)',
+        samples: subset.length,
+        'bg MSE before': +bgB.toFixed(6),
+        'bg MSE after': +bgA.toFixed(6),
+        'bg reduction %': +(100 * (1 - bgA / bgB)).toFixed(1),
+        'seam MSE before': +seB.toFixed(6),
+        'seam MSE after': +seA.toFixed(6),
+        'seam reduction %': +(100 * (1 - seA / seB)).toFixed(1),
+        'bg improved': `${subset.filter((p) => p.bgAfter < p.bgBefore).length}/${subset.length}`,
+        'seam improved': `${subset.filter((p) => p.seamAfter < p.seamBefore).length}/${subset.length}`,
+        'defect MSE vs x_gen': +mean(subset.map((p) => p.defectVsGen)).toFixed(6),
+        'ms / image': +mean(subset.map((p) => p.ms)).toFixed(1),
+      });
+    };
+    summarise(per, 'all');
+    if (ref) {
+      const names = new Set(ref.results.map((r) => r.name));
+      const subset = per.filter((p) => names.has(p.name));
+      summarise(subset, 'reference subset');
+      const byName = new Map(ref.results.map((r) => [r.name, r]));
+      const rBg = mean(subset.map((p) => byName.get(p.name)!.backgroundMseAfter));
+      const rSe = mean(subset.map((p) => byName.get(p.name)!.seamMseAfter));
+      const bgB = mean(subset.map((p) => p.bgBefore));
+      const seB = mean(subset.map((p) => p.seamBefore));
+      const cBg = mean(subset.map((p) => p.bgAfter));
+      const cSe = mean(subset.map((p) => p.seamAfter));
+      const rMs = 1000 * mean(subset.map((p) => byName.get(p.name)!.seconds));
+      const cMs = mean(subset.map((p) => p.ms));
+      rows.push({
+        case: `quality ${id} reference subset`,
+        method: `PyTorch AdamW, all decoder weights, ${ref.iters} it`,
+        samples: subset.length,
+        'bg MSE before': +bgB.toFixed(6),
+        'bg MSE after': +rBg.toFixed(6),
+        'bg reduction %': +(100 * (1 - rBg / bgB)).toFixed(1),
+        'seam MSE before': +seB.toFixed(6),
+        'seam MSE after': +rSe.toFixed(6),
+        'seam reduction %': +(100 * (1 - rSe / seB)).toFixed(1),
+        'bg improved': `${subset.filter((p) => byName.get(p.name)!.backgroundMseAfter < p.bgBefore).length}/${subset.length}`,
+        'seam improved': `${subset.filter((p) => byName.get(p.name)!.seamMseAfter < p.seamBefore).length}/${subset.length}`,
+        'defect MSE vs x_gen': +mean(subset.map((p) => byName.get(p.name)!.defectMseVsGen)).toFixed(6),
+        'ms / image': +rMs.toFixed(1),
+      });
+      rows.push({
+        case: `quality ${id} ratio closed form / reference`,
+        method: 'ratio',
+        samples: subset.length,
+        'bg reduction ratio': +((bgB - cBg) / (bgB - rBg)).toFixed(3),
+        'seam reduction ratio': +((seB - cSe) / (seB - rSe)).toFixed(3),
+        'time ratio': +(cMs / rMs).toFixed(5),
+        'speed-up': +(rMs / cMs).toFixed(1),
+      });
+    }
+    detail.push({ pack: id, samples: per, reference: ref?.results });
+  }
+  return { rows, detail };
+}
+
+function syntheticFinalConv(c: number): FinalConv {
+  const rand = mulberry32(c);
+  const weight = Float32Array.from({ length: 3 * c * 9 }, () => (rand() - 0.5) * 0.1);
+  return {
+    nodeName: 'conv_out',
+    outputName: 'sample',
+    featuresName: 'features',
+    featuresType: 'float32',
+    tail: [],
+    weight,
+    bias: new Float32Array(3),
+    weightType: 'float32',
+    weightDims: [3, c, 3, 3],
+    pads: [1, 1, 1, 1],
+    autoPad: 'NOTSET',
+    strides: [1, 1],
+    dilations: [1, 1],
+    group: 1,
+  };
+}
+
+async function speed(kernels: { name: string; gram?: GramKernel }[], quick: boolean): Promise<Row[]> {
+  const rows: Row[] = [];
+  const size = 256;
+  for (const c of [16, 128]) {
+    const rand = mulberry32(100 + c);
+    const features = Float32Array.from({ length: c * size * size }, () => Math.max(0, rand() * 2 - 0.5));
+    const conv = syntheticFinalConv(c);
+    const xOk = Float32Array.from({ length: 3 * size * size }, () => rand() * 2 - 1);
+    const xGen = Float32Array.from(xOk, (v) => v + (rand() - 0.5) * 0.1);
+    const defect = new Uint8Array(size * size);
+    for (let y = 100; y < 150; y++) for (let x = 90; x < 170; x++) defect[y * size + x] = 1;
+    for (const k of kernels) {
+      if (quick && c === 128 && !k.gram) continue;
+      const runs: number[] = [];
+      const reps = c === 128 ? 2 : 3;
+      for (let r = 0; r < reps; r++) {
+        const t0 = performance.now();
+        await adaptDecoderHead({
+          features,
+          featuresShape: [c, size, size],
+          conv,
+          xGen,
+          xOk,
+          defect,
+          width: size,
+          height: size,
+          settings: SETTINGS,
+          gram: k.gram,
+        });
+        runs.push(performance.now() - t0);
+      }
+      rows.push({
+        case: `speed 256x256 C=${c} (${c * 9 + 1} unknowns)`,
+        method: k.name,
+        samples: Math.min(SETTINGS.maxSamples, size * size),
+        'ms / image': +Math.min(...runs).toFixed(1),
+      });
+    }
+  }
+  return rows;
+}
+
+export default async function bench(): Promise<Row[]> {
+  const quick = process.env.ADAPT_BENCH_QUICK === '1';
+  const native = createNodeRuntime();
+  const { rows: qRows, detail } = await quality(native);
+  const nativeGram = await createRuntimeGram(native);
+  const webRuntime = createWebRuntime(ortWeb as unknown as WebOrtModule, { backend: 'wasm', numThreads: 1 });
+  let webGram: Awaited<ReturnType<typeof createRuntimeGram>> | undefined;
+  try {
+    webGram = await createRuntimeGram(webRuntime);
+  } catch (e) {
+    console.warn(`onnxruntime-web WASM unavailable in Node: ${(e as Error).message}`);
+  }
+  const kernels: { name: string; gram?: GramKernel }[] = [
+    { name: 'CLI: onnxruntime-node Gemm + TS Cholesky/conv' },
+    ...(webGram ? [{ name: 'WASM: onnxruntime-web Gemm (1 thread) + TS', gram: webGram.gram }] : []),
+    { name: 'pure TypeScript float64 Gram' },
+  ];
+  kernels[0].gram = nativeGram.gram;
+  const sRows = await speed(kernels, quick);
+  await nativeGram.release();
+  await webGram?.release();
+  const rows = [...qRows, ...sRows];
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', 'adaptation.json'), JSON.stringify({ settings: SETTINGS, rows, detail }, null, 1));
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  bench()
+    .then((rows) => {
+      for (const r of rows) console.log(JSON.stringify(r));
+    })
+    .catch((e) => {
+      console.error(e);
+      process.exit(1);
+    });
+}
