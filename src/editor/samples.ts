@@ -109,7 +109,7 @@ function wood(size: number): RGBAImage {
     const ringSharp = Math.pow(ring, 3);
     const fibre = fbm(x / 2, y / 40, 37, 2);
     const k = 0.75 + 0.25 * (1 - ringSharp) + 0.08 * (fibre - 0.5);
-    return [196 * k, 140 * k, 88 * k];
+    return [188 * k, 124 * k, 74 * k];
   });
 }
 

@@ -7,6 +7,7 @@ import { HelpDialog } from './HelpDialog';
 import { TopBar, ToolPalette } from './Toolbar';
 import { Welcome } from './Welcome';
 import { StatusBar } from './StatusBar';
+import { ErrorBoundary } from './ErrorBoundary';
 import { editor, useImageRevision } from './editorInstance';
 import { exportTrimap, openImageDialog, openImageFile, startAutosave } from './actions';
 import { useMessages, useUi } from './stores';
@@ -78,7 +79,9 @@ export function App() {
           <Messages />
         </main>
         <aside className="ds-side" aria-label="Generation">
-          <GeneratePanel />
+          <ErrorBoundary name="The generation panel">
+            <GeneratePanel />
+          </ErrorBoundary>
         </aside>
       </div>
       <StatusBar />

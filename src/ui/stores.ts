@@ -23,8 +23,9 @@ export interface ViewSettings {
 export const useViewSettings = create<ViewSettings>((set) => ({
   opacity: 0.5,
   colors: { [BACKGROUND]: [40, 110, 255], [OBJECT]: [40, 200, 120], [DEFECT]: [255, 40, 60] },
-  weights: { [BACKGROUND]: 1, [OBJECT]: 0.35, [DEFECT]: 1 },
-  visible: { [BACKGROUND]: true, [OBJECT]: true, [DEFECT]: true },
+  weights: { [BACKGROUND]: 1, [OBJECT]: 0.6, [DEFECT]: 1 },
+  // Object usually covers the whole image: untinted by default so that the photo reads true.
+  visible: { [BACKGROUND]: true, [OBJECT]: false, [DEFECT]: true },
   setOpacity: (opacity) => set({ opacity: Math.min(1, Math.max(0, opacity)) }),
   setVisible: (c, v) => set((s) => ({ visible: { ...s.visible, [c]: v } })),
 }));

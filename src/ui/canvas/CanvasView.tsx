@@ -14,6 +14,7 @@ import { useViewSettings } from '../stores';
 import { openImageFile } from '../actions';
 import { photoCanvas, TrimapOverlay } from './layers';
 import { spaceHeld } from './keyboard';
+import { ErrorBoundary } from '../ErrorBoundary';
 
 function drawPreview(context: Konva.Context): void {
   const ctx = (context as unknown as { _context: CanvasRenderingContext2D })._context;
@@ -326,7 +327,9 @@ export function CanvasView() {
               {photo && img && (
                 <KImage image={photo} width={img.width} height={img.height} imageSmoothingEnabled={vp.zoom < 2} listening={false} />
               )}
-              <GenerationLayer />
+              <ErrorBoundary name="The generation overlay" fallback={() => null}>
+                <GenerationLayer />
+              </ErrorBoundary>
               {overlayCanvas && img && (
                 <KImage
                   image={overlayCanvas}
