@@ -3,7 +3,8 @@
     /usr/bin/python3 tools/adaptation/export_eval.py [--n 50] [--out bench/results/adaptation/inputs]
 
 Takes one sample per (surface family, defect type) pair in order (6 x 8 = 48), then fills up to --n; writes
-per sample NNN.rgb (256*256*3 uint8, the normal image x_ok), NNN.trimap (256*256 uint8 class ids: 0 background,
+per sample NNN.rgb (256*256*3 uint8, the normal image x_ok), NNN.defect.rgb (the procedural defect image, used
+by the --synthetic mode of generate-samples.ts), NNN.trimap (256*256 uint8 class ids: 0 background,
 1 object, 2 defect) and index.json (family, defect type, prompt). The pipeline then *generates* the defect
 (tools/adaptation/generate-samples.ts).
 """
@@ -32,6 +33,7 @@ def main():
     a = ap.parse_args()
     d = np.load(a.eval)
     ok, mask, obj, fam, dt = d['ok'], d['mask'], d['obj'], d['family'], d['dtype']
+    dfx = d['defect']
     chosen, seen = [], set()
     for i in range(len(ok)):
         key = (int(fam[i]), int(dt[i]))
@@ -55,6 +57,7 @@ def main():
         prompt = f"a {surf} with {'an' if noun[0] in 'aeiou' else 'a'} {noun}"
         name = f'{k:03d}'
         ok[i].astype(np.uint8).tofile(os.path.join(a.out, name + '.rgb'))
+        dfx[i].astype(np.uint8).tofile(os.path.join(a.out, name + '.defect.rgb'))
         tri.tofile(os.path.join(a.out, name + '.trimap'))
         index.append({'name': name, 'evalIndex': int(i), 'family': FAMILIES[f], 'defect': DEFECTS[t], 'prompt': prompt,
                       'defectPixels': int(mask[i].sum()), 'width': int(ok.shape[2]), 'height': int(ok.shape[1])})

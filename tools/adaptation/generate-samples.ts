@@ -7,6 +7,9 @@
  *   /usr/bin/python3 tools/adaptation/export_eval.py            # inputs: 50 procedural eval images + trimaps
  *   node --import tsx tools/adaptation/generate-samples.ts --pack public/models/<id> [--steps 25] [--n 50]
  *
+ * --synthetic: no diffusion; the "generated" latent is the VAE encoding of the procedural defect image (a perfect
+ * generator), so x_gen = D(E(x_defect)). Isolates the decoder's own error; written to <pack id>-synthetic/.
+ *
  * Output: bench/results/adaptation/samples/<pack id>/ (NNN.latent.f32, NNN.xgen.f32, NNN.xok.f32, NNN.defect.u8,
  * samples.json). Raw little-endian arrays, planar [C, H, W], so that tools/adaptation/reference.py reads them too.
  */
@@ -15,7 +18,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createNodeRuntime } from '../../src/core/models/ort-node.node.ts';
 import { FsPackSource } from '../../src/core/models/pack-source.node.ts';
-import { loadPack } from '../../src/core/models/pack';
+import { loadPack, type LoadedPack } from '../../src/core/models/pack';
+import { makeTensor, tensorToFloat32 } from '../../src/core/models/tensor';
 import { generate } from '../../src/core/diffusion/pipeline';
 import { createDecoderAdapter } from '../../src/core/diffusion/adaptation';
 import type { AdaptationReport, DecoderAdapter, GenerateRequest } from '../../src/core/diffusion/types';
@@ -31,6 +35,42 @@ interface InputEntry {
   height: number;
 }
 
+function planar(rgb: Uint8Array, n: number): Float32Array {
+  const x = new Float32Array(3 * n);
+  for (let p = 0; p < n; p++) for (let c = 0; c < 3; c++) x[c * n + p] = rgb[3 * p + c] / 127.5 - 1;
+  return x;
+}
+
+/** Stage 3 inputs without diffusion: z = scale * E(x_defect), x_gen = D(z); calls the adapter like the pipeline. */
+async function synthetic(pack: LoadedPack, defectRgb: Uint8Array, request: GenerateRequest, adapter: DecoderAdapter) {
+  const { width: W, height: H } = request.image;
+  if (W !== pack.manifest.resolution || H !== pack.manifest.resolution) throw new Error('synthetic mode needs native-size inputs');
+  const n = W * H;
+  const rgb = new Uint8Array(3 * n);
+  for (let p = 0; p < n; p++) for (let c = 0; c < 3; c++) rgb[3 * p + c] = request.image.data[4 * p + c];
+  const xOk = planar(rgb, n);
+  const xDef = planar(defectRgb, n);
+  const enc = pack.io.vaeEncoder;
+  const dec = pack.io.vaeDecoder;
+  const encIn = enc.session.inputs[0];
+  const eo = await enc.session.run({ [encIn.name]: makeTensor(enc.inputType, xDef, [1, 3, H, W]) }, [enc.output]);
+  const lat = eo[enc.output];
+  const raw = tensorToFloat32(lat);
+  const C = pack.manifest.latentChannels;
+  const l = lat.dims[2];
+  // newer exports give mean and log-variance (2C channels): take the mean
+  const z = Float32Array.from(raw.subarray(0, C * l * l), (v) => v * pack.manifest.latentScale);
+  const decIn = dec.session.inputs[0];
+  const d = await dec.session.run(
+    { [decIn.name]: makeTensor(dec.inputType, Float32Array.from(z, (v) => v / pack.manifest.latentScale), [1, C, l, l]) },
+    [dec.output],
+  );
+  const xGen = tensorToFloat32(d[dec.output]);
+  const defect = new Uint8Array(n);
+  for (let p = 0; p < n; p++) defect[p] = request.trimap.data[p] === 2 ? 1 : 0;
+  await adapter.adapt({ latent: z, latentShape: [C, l, l], xGen, xOk, defect, width: W, height: H, settings: request.adaptation });
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -42,13 +82,14 @@ async function main() {
       seed: { type: 'string', default: '1' },
       guidance: { type: 'string' },
       threads: { type: 'string' },
+      synthetic: { type: 'boolean', default: false },
     },
   });
   if (!values.pack) throw new Error('--pack DIR is required');
   const runtime = createNodeRuntime({ threads: values.threads ? Number(values.threads) : undefined });
   const pack = await loadPack(new FsPackSource(values.pack), runtime, { skipHashes: true });
   const m = pack.manifest;
-  const out = values.out ?? join(ROOT, 'bench', 'results', 'adaptation', 'samples', m.id);
+  const out = values.out ?? join(ROOT, 'bench', 'results', 'adaptation', 'samples', m.id + (values.synthetic ? '-synthetic' : ''));
   mkdirSync(out, { recursive: true });
   const decFile = pack.io.vaeDecoder.file;
   const decBytes = new Uint8Array(readFileSync(join(values.pack, decFile)));
@@ -92,7 +133,12 @@ async function main() {
       adaptation: { enabled: true, backgroundWeight: 100, mu: 1e-3, maxSamples: 16384 },
     };
     const t0 = performance.now();
-    const res = await generate(pack, request, { adapter: recorder });
+    if (values.synthetic) {
+      await synthetic(pack, readFileSync(join(values.inputs!, `${e.name}.defect.rgb`)), request, recorder);
+    }
+    const res = values.synthetic
+      ? { crop: { x: 0, y: 0, size: e.width }, timings: {} }
+      : await generate(pack, request, { adapter: recorder });
     if (!captured) throw new Error('the pipeline did not call the adapter');
     const c = captured;
     const f32 = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
