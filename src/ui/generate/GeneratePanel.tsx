@@ -4,6 +4,8 @@ import { useModel, useResults, useRun, useSettings, STAGE_LABELS, type SettingsS
 import { ensureModel, exportDatasetZip, exportSelected, generate, selectResult, setBackend, setResultStatus, stop } from './controller';
 import { useGenerateKeys } from './keys';
 
+const NO_PRESETS: string[] = [];
+
 function mb(n: number) {
   return `${(n / 1048576).toFixed(n < 10 * 1048576 ? 2 : 1)} MB`;
 }
@@ -79,7 +81,7 @@ function ModelSection() {
 
 function PromptSection() {
   const s = useSettings();
-  const presets = useModel((m) => m.manifest?.promptPresets ?? []);
+  const presets = useModel((m) => m.manifest?.promptPresets ?? NO_PRESETS);
   const running = useRun((r) => r.running);
   const ids = { prompt: useId(), preset: useId(), neg: useId(), seed: useId(), rnd: useId(), ada: useId() };
   return (
@@ -156,12 +158,12 @@ function ProgressSection() {
         {r.variants > 1 && r.running ? ` · variant ${r.variant}/${r.variants}` : ''}
       </div>
       {r.error && (
-        <div role="alert" className="ds-error">
+        <div role="alert" className="ds-error" data-testid="generation-error">
           <strong>{r.error.title}.</strong> {r.error.message}
         </div>
       )}
       {r.notice && (
-        <div role="status" className="ds-note">
+        <div role="status" className="ds-note" data-testid="generation-notice">
           {r.notice}
         </div>
       )}

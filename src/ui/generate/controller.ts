@@ -39,8 +39,9 @@ function getClient(backend: BackendSetting): GenerationClient {
   client = new GenerationClient(undefined, {
     onRestart: (reason) => {
       useModel.setState({ status: 'idle', backend: null });
-      useRun.setState({ notice: `${reason}; the model will load again.` });
+      useRun.setState({ notice: `${reason[0].toUpperCase()}${reason.slice(1)}; it was restarted and your painting is untouched.` });
       loading = null;
+      void ensureModel();
     },
     onBackendChanged: (b, reason) => useModel.setState({ backend: b, backendNote: reason }),
   });

@@ -1,0 +1,42 @@
+// The WebGPU path end to end: headless Chromium's WebGPU is SwiftShader (a CPU emulation), so this runs
+// the tiniest pack with two steps, to prove the backend works, not to time it.
+import { expect, test } from '@playwright/test';
+import { documentPixels, openApp, openSample, paintDefect, serveTestPacks, setField } from './generate-helpers';
+
+test('WebGPU backend: load, generate, exact paste', async ({ page }) => {
+  test.setTimeout(240_000);
+  const hasGpu = await page.evaluate(async () => {
+    const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+    return !!(gpu && (await gpu.requestAdapter()));
+  });
+  test.skip(!hasGpu, 'no WebGPU adapter in this browser');
+  await serveTestPacks(page);
+  await page.addInitScript(() => localStorage.setItem('defect-studio.backend', 'webgpu'));
+  await openApp(page, 'tiny-builtin');
+  await expect(page.getByTestId('backend-in-use')).toContainText('WebGPU');
+  await openSample(page);
+  await paintDefect(page);
+  await setField(page, 'Steps', '2');
+  await page.getByLabel('Decoder adaptation').uncheck();
+  await page.getByRole('button', { name: 'Generate' }).click();
+  const progress = page.getByRole('progressbar', { name: 'Generation progress' });
+  await expect(progress).toHaveAttribute('aria-valuenow', '2', { timeout: 180_000 });
+  await expect(page.getByRole('button', { name: 'Export', exact: true })).toBeVisible({ timeout: 180_000 });
+  expect(await page.evaluate(() => window.__defectStudioGeneration!.overlay.frames)).toBe(2);
+  const doc = await documentPixels(page);
+  const res = await page.evaluate(() => {
+    const r = [...window.__defectStudioGeneration!.results.values()][0];
+    return { data: Array.from(r.image.data), mask: Array.from(r.mask) };
+  });
+  let outsideDiff = 0, maskWrong = 0, nonFinite = 0;
+  for (let i = 0; i < doc.width * doc.height; i++) {
+    const isDefect = doc.trimap[i] === 2;
+    if (res.mask[i] !== (isDefect ? 255 : 0)) maskWrong++;
+    if (!isDefect) for (let k = 0; k < 4; k++) if (res.data[i * 4 + k] !== doc.image[i * 4 + k]) outsideDiff++;
+    if (!Number.isFinite(res.data[i * 4])) nonFinite++;
+  }
+  expect(outsideDiff).toBe(0);
+  expect(maskWrong).toBe(0);
+  expect(nonFinite).toBe(0);
+  await expect(page.getByText(/webgpu/).first()).toBeVisible();
+});
