@@ -24,6 +24,9 @@ export function useEditorKeys(ui: UiHooks, onSpaceChange: () => void): void {
   useEffect(() => {
     const down = (e: KeyboardEvent) => {
       if (isTextField(e.target) || e.defaultPrevented) return;
+      // A modal dialog (help) keeps its keys, Escape included.
+      if (e.target instanceof Element && e.target.closest('dialog')) return;
+      if (document.querySelector('dialog[open]')) return;
       if (e.key === ' ' || e.code === 'Space') {
         if (!(e.target instanceof HTMLButtonElement)) e.preventDefault();
         if (!spaceHeld.current) {

@@ -1,0 +1,215 @@
+import { expect, test, type Page } from '@playwright/test';
+import { decode, encode } from 'fast-png';
+
+/** Counts per class id [background, object, defect] of the live trimap in the page. */
+async function liveCounts(page: Page): Promise<[number, number, number]> {
+  return page.evaluate(() => {
+    const t = window.__defectStudio!.editor.getTrimap()!;
+    const c: [number, number, number] = [0, 0, 0];
+    for (let i = 0; i < t.data.length; i++) c[t.data[i]]++;
+    return c;
+  });
+}
+
+async function trimapHash(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const t = window.__defectStudio!.editor.getTrimap()!;
+    let h = 2166136261;
+    for (let i = 0; i < t.data.length; i++) h = Math.imul(h ^ t.data[i], 16777619);
+    return `${t.width}x${t.height}:${h >>> 0}`;
+  });
+}
+
+/** Page coordinates of an image point. */
+async function toPage(page: Page, ix: number, iy: number): Promise<{ x: number; y: number }> {
+  const box = (await page.getByTestId('canvas').boundingBox())!;
+  const vp = await page.evaluate(() => window.__defectStudio!.editor.getViewport());
+  return { x: box.x + vp.x + ix * vp.zoom, y: box.y + vp.y + iy * vp.zoom };
+}
+
+async function dragImage(page: Page, pts: [number, number][]): Promise<void> {
+  const first = await toPage(page, pts[0][0], pts[0][1]);
+  await page.mouse.move(first.x, first.y);
+  await page.mouse.down();
+  for (const [x, y] of pts.slice(1)) {
+    const p = await toPage(page, x, y);
+    await page.mouse.move(p.x, p.y, { steps: 6 });
+  }
+  await page.mouse.up();
+}
+
+function pngFile(name: string, width: number, height: number, channels: number, fill: (x: number, y: number) => number[]) {
+  const data = new Uint8Array(width * height * channels);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data.set(fill(x, y), (y * width + x) * channels);
+  return { name, mimeType: 'image/png', buffer: Buffer.from(encode({ width, height, data, channels, depth: 8 })) };
+}
+
+async function chooseFile(page: Page, button: string, file: { name: string; mimeType: string; buffer: Buffer }) {
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByRole('button', { name: button, exact: true }).click();
+  await (await chooser).setFiles(file);
+}
+
+const editorAlert = (page: Page) => page.locator('.ds-messages [role="alert"]');
+
+test('opens a sample, paints every class, undo/redo, exports the trimap', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByTestId('welcome')).toBeVisible();
+  await page.getByRole('button', { name: 'Brushed metal' }).click();
+  await expect(page.getByTestId('doc-name')).toContainText('512×512');
+  expect(await liveCounts(page)).toEqual([0, 512 * 512, 0]);
+
+  // Defect with the brush
+  await page.getByRole('button', { name: 'Brush', exact: true }).click();
+  await page.getByRole('radio', { name: 'Defect' }).check();
+  await dragImage(page, [[100, 100], [200, 120], [300, 140]]);
+  const afterDefect = await liveCounts(page);
+  expect(afterDefect[2]).toBeGreaterThan(200 * 20);
+  expect(afterDefect[0]).toBe(0);
+
+  // Background with a rectangle (key 1 selects the class)
+  await page.getByRole('button', { name: 'Rectangle' }).click();
+  await page.getByTestId('canvas').hover();
+  await page.keyboard.press('1');
+  await expect(page.getByRole('radio', { name: 'Background' })).toBeChecked();
+  await dragImage(page, [[400, 400], [500, 500]]);
+  const afterBg = await liveCounts(page);
+  expect(afterBg[0]).toBeGreaterThan(90 * 90);
+  expect(afterBg[0]).toBeLessThan(102 * 102);
+
+  // Object over part of the defect stroke with the brush
+  await page.keyboard.press('b');
+  await expect(page.getByRole('button', { name: 'Brush', exact: true })).toHaveAttribute('aria-pressed', 'true');
+  await page.getByRole('radio', { name: 'Object' }).check();
+  await dragImage(page, [[200, 80], [200, 160]]);
+  const afterObj = await liveCounts(page);
+  expect(afterObj[2]).toBeLessThan(afterDefect[2]);
+  expect(afterObj[0]).toBe(afterBg[0]);
+
+  // Undo / redo: buttons and keys, exact counts
+  await page.getByRole('button', { name: 'Undo' }).click();
+  expect(await liveCounts(page)).toEqual(afterBg);
+  await page.keyboard.press('Control+z');
+  expect(await liveCounts(page)).toEqual(afterDefect);
+  await page.getByRole('button', { name: 'Redo' }).click();
+  expect(await liveCounts(page)).toEqual(afterBg);
+  await page.keyboard.press('Control+Shift+z');
+  expect(await liveCounts(page)).toEqual(afterObj);
+
+  // Export: decode the downloaded PNG and check pixel counts per class
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export trimap' }).click();
+  const d = await download;
+  expect(d.suggestedFilename()).toBe('Brushed metal_trimap.png');
+  const path = await d.path();
+  const fs = await import('node:fs');
+  const png = decode(fs.readFileSync(path!));
+  expect([png.width, png.height, png.channels]).toEqual([512, 512, 1]);
+  const counts = new Map<number, number>();
+  for (const v of png.data) counts.set(v, (counts.get(v) ?? 0) + 1);
+  expect([...counts.keys()].sort((a, b) => a - b)).toEqual([0, 127, 255]);
+  expect([counts.get(0), counts.get(127), counts.get(255)]).toEqual(afterObj);
+});
+
+test('opens a PNG file, imports a mask and a trimap, rejects bad files without changes', async ({ page }) => {
+  await page.goto('/');
+  await chooseFile(page, 'Open image', pngFile('part.png', 300, 200, 4, (x, y) => [x % 256, y, 128, 255]));
+  await expect(page.getByTestId('doc-name')).toContainText('part.png · 300×200');
+  const pix = await page.evaluate(() => {
+    const im = window.__defectStudio!.editor.getImage()!;
+    const i = (50 * im.width + 70) * 4;
+    return Array.from(im.data.slice(i, i + 4));
+  });
+  expect(pix).toEqual([70, 50, 128, 255]);
+
+  // A binary mask (MVTec-style 0/255) becomes defect over object
+  await chooseFile(page, 'Import mask', pngFile('mask.png', 300, 200, 1, (x, y) => [x >= 10 && x < 60 && y >= 20 && y < 50 ? 255 : 0]));
+  expect(await liveCounts(page)).toEqual([0, 300 * 200 - 1500, 1500]);
+
+  // Size mismatch: a clear message, nothing changed
+  const before = await trimapHash(page);
+  await chooseFile(page, 'Import trimap', pngFile('small.png', 100, 100, 1, () => [0]));
+  await expect(editorAlert(page)).toContainText('100x100');
+  await expect(editorAlert(page)).toContainText('nothing was changed');
+  expect(await trimapHash(page)).toBe(before);
+
+  // Not a PNG at all
+  await chooseFile(page, 'Import trimap', { name: 'junk.png', mimeType: 'image/png', buffer: Buffer.from('definitely not a png') });
+  await expect(editorAlert(page)).toContainText('not a readable PNG');
+  expect(await trimapHash(page)).toBe(before);
+
+  // A corrupt image: the open document stays
+  await chooseFile(page, 'Open image', { name: 'broken.jpg', mimeType: 'image/jpeg', buffer: Buffer.from([0xff, 0xd8, 0xff, 0, 1, 2, 3]) });
+  await expect(editorAlert(page)).toContainText('broken.jpg');
+  await expect(page.getByTestId('doc-name')).toContainText('part.png');
+
+  // A trimap with all three classes
+  await chooseFile(page, 'Import trimap', pngFile('t.png', 300, 200, 1, (x) => [x < 100 ? 0 : x < 250 ? 127 : 255]));
+  expect(await liveCounts(page)).toEqual([100 * 200, 150 * 200, 50 * 200]);
+  await page.getByRole('button', { name: 'Undo' }).click();
+  expect(await liveCounts(page)).toEqual([0, 300 * 200 - 1500, 1500]);
+});
+
+test('a reload restores image, painting and undo position', async ({ page }) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Leather' }).click();
+  await page.getByRole('radio', { name: 'Defect' }).check();
+  await dragImage(page, [[50, 50], [150, 60]]);
+  await page.getByRole('button', { name: 'Line' }).click();
+  await dragImage(page, [[300, 300], [450, 400]]);
+  await page.getByRole('button', { name: 'Undo' }).click();
+  const hash = await trimapHash(page);
+  const counts = await liveCounts(page);
+  expect(counts[2]).toBeGreaterThan(0);
+  await page.evaluate(() => (window.__defectStudio as unknown as { autosave: { flush(): Promise<void> } }).autosave.flush());
+
+  await page.reload();
+  await expect(page.getByTestId('doc-name')).toContainText('Leather.png · 512×512');
+  expect(await trimapHash(page)).toBe(hash);
+  const h = await page.evaluate(() => ({ u: window.__defectStudio!.editor.history.undoCount, r: window.__defectStudio!.editor.history.redoCount }));
+  expect(h).toEqual({ u: 1, r: 1 });
+  await page.getByRole('button', { name: 'Redo' }).click();
+  expect((await liveCounts(page))[2]).toBeGreaterThan(counts[2]);
+
+  // New starts over, also after a reload
+  await page.getByRole('button', { name: 'New' }).click();
+  await expect(page.getByTestId('welcome')).toBeVisible();
+  await page.evaluate(() => (window.__defectStudio as unknown as { autosave: { flush(): Promise<void> } }).autosave.flush());
+  await page.reload();
+  await expect(page.getByTestId('welcome')).toBeVisible();
+});
+
+test('help dialog lists the keymap; zoom and pan move the view', async ({ page }) => {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Tile' }).click();
+  await page.getByTestId('canvas').hover();
+  await page.keyboard.press('Shift+?');
+  const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await expect(dialog).toBeVisible();
+  await expect(dialog).toContainText('Brush');
+  await expect(dialog).toContainText('Fit to view');
+  await page.keyboard.press('Escape');
+  await expect(dialog).toBeHidden();
+
+  const vp0 = await page.evaluate(() => window.__defectStudio!.editor.getViewport());
+  const p = await toPage(page, 256, 256);
+  await page.mouse.move(p.x, p.y);
+  await page.mouse.wheel(0, -300);
+  const vp1 = await page.evaluate(() => window.__defectStudio!.editor.getViewport());
+  expect(vp1.zoom).toBeGreaterThan(vp0.zoom);
+  // the image point under the cursor stays put
+  const box = (await page.getByTestId('canvas').boundingBox())!;
+  expect((p.x - box.x - vp1.x) / vp1.zoom).toBeCloseTo(256, 0);
+  // middle-drag pans
+  await page.mouse.down({ button: 'middle' });
+  await page.mouse.move(p.x + 40, p.y + 25, { steps: 4 });
+  await page.mouse.up({ button: 'middle' });
+  const vp2 = await page.evaluate(() => window.__defectStudio!.editor.getViewport());
+  expect(vp2.x - vp1.x).toBeCloseTo(40, 0);
+  expect(vp2.y - vp1.y).toBeCloseTo(25, 0);
+  await page.keyboard.press('f');
+  const vp3 = await page.evaluate(() => window.__defectStudio!.editor.getViewport());
+  expect(vp3.zoom).toBeCloseTo(vp0.zoom);
+  // painting did not happen while panning
+  expect((await liveCounts(page))[2]).toBe(0);
+});
