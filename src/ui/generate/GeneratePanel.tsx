@@ -104,7 +104,7 @@ function PromptSection() {
         </div>
       )}
       <div className="ds-field ds-col">
-        <label htmlFor={ids.neg}>Negative prompt</label>
+        <label htmlFor={ids.neg} title="Negative prompt: what the defect should not look like">Negative</label>
         <input id={ids.neg} type="text" value={s.negativePrompt} onChange={(e) => s.set({ negativePrompt: e.target.value })} />
       </div>
       <div className="ds-field">
