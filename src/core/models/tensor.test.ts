@@ -25,6 +25,6 @@ describe('float16', () => {
     expect(Array.from(tensorToFloat32(t))).toEqual([0.5, -1.25]);
     const i = makeTensor('int64', [981.4], [1]);
     expect((i.data as BigInt64Array)[0]).toBe(981n);
-    expect(Array.from(makeTensor('int32', [3, 4], [2]).data)).toEqual([3, 4]);
+    expect(Array.from(makeTensor('int32', [3, 4], [2]).data as Int32Array)).toEqual([3, 4]);
   });
 });

@@ -385,7 +385,7 @@ describe('DPM-Solver++(2M)', () => {
     const s = new DPMSolverPP2MScheduler(cfg());
     s.setTimesteps(10);
     expect(s.timesteps).toEqual(GOLDEN.dpm_leading_10);
-    let sample = x;
+    let sample: Float32Array = x;
     for (let k = 0; k < 3; k++) {
       const eps = e.map((v) => v * (1 + 0.1 * k));
       const r = s.step(eps, k, sample);
@@ -398,7 +398,7 @@ describe('DPM-Solver++(2M)', () => {
   it('the last step lands on the predicted x0 (final sigma 0)', () => {
     const s = new DPMSolverPP2MScheduler(cfg());
     s.setTimesteps(3);
-    let sample = x;
+    let sample: Float32Array = x;
     let r = s.step(e, 0, sample);
     sample = r.prevSample;
     r = s.step(e, 1, sample);
