@@ -14,9 +14,9 @@ import { chromium } from '@playwright/test';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-export default async function bench(): Promise<Record<string, string | number>[]> {
-  const bundle = await build({
-    entryPoints: [join(ROOT, 'bench', 'adaptation-browser', 'entry.ts')],
+async function bundle(entry: string): Promise<Uint8Array> {
+  const out = await build({
+    entryPoints: [join(ROOT, 'bench', 'adaptation-browser', entry)],
     bundle: true,
     format: 'esm',
     write: false,
@@ -24,11 +24,16 @@ export default async function bench(): Promise<Record<string, string | number>[]
     target: 'es2022',
     logLevel: 'silent',
   });
-  const js = bundle.outputFiles[0].contents;
+  return out.outputFiles[0].contents;
+}
+
+export default async function bench(): Promise<Record<string, string | number>[]> {
+  const js = await bundle('entry.ts');
+  const jsGpu = await bundle('entry-webgpu.ts');
   const ortDir = join(ROOT, 'node_modules', 'onnxruntime-web', 'dist');
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--enable-unsafe-webgpu'],
   });
   try {
     const page = await browser.newPage();
@@ -36,7 +41,9 @@ export default async function bench(): Promise<Record<string, string | number>[]
     await page.route('http://localhost:47123/**', async (route) => {
       const path = new URL(route.request().url()).pathname;
       if (path === '/') return route.fulfill({ headers, contentType: 'text/html', body: '<!doctype html><script type="module" src="/bench.js"></script>' });
+      if (path === '/gpu') return route.fulfill({ headers, contentType: 'text/html', body: '<!doctype html><script type="module" src="/gpu.js"></script>' });
       if (path === '/bench.js') return route.fulfill({ headers, contentType: 'text/javascript', body: Buffer.from(js) });
+      if (path === '/gpu.js') return route.fulfill({ headers, contentType: 'text/javascript', body: Buffer.from(jsGpu) });
       if (path.startsWith('/ort/')) {
         const file = path.slice(5);
         if (!/^ort-wasm[\w.-]*\.(mjs|wasm)$/.test(file)) return route.fulfill({ status: 404 });
@@ -58,6 +65,17 @@ export default async function bench(): Promise<Record<string, string | number>[]
       (o) => (globalThis as unknown as { runAdaptBench: (x: unknown) => Promise<unknown> }).runAdaptBench(o),
       { channels: quick ? [16] : [16, 128], maxSamples: 16384, reps: 2 },
     )) as Record<string, string | number>[];
+    await page.goto('http://localhost:47123/gpu');
+    await page.waitForFunction(() => 'runWebgpuCheck' in globalThis, null, { timeout: 30_000 });
+    try {
+      const gpuRows = (await page.evaluate(
+        (o) => (globalThis as unknown as { runWebgpuCheck: (x: unknown) => Promise<unknown> }).runWebgpuCheck(o),
+        { n: 2048, k: 148 },
+      )) as Record<string, string | number>[];
+      rows.push(...gpuRows);
+    } catch (e) {
+      rows.push({ case: 'webgpu gram check', method: `failed: ${(e as Error).message.split('\n')[0]}` });
+    }
     return rows;
   } finally {
     await browser.close();
