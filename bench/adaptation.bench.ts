@@ -10,7 +10,8 @@
  * Speed: the closed-form step (Gram matrix + Cholesky + final conv) at 256x256 on synthetic features with
  * C = 16 (the built-in decoder) and C = 128 (Stable Diffusion), on onnxruntime-node (the CLI), on
  * onnxruntime-web's WASM backend in Node and with the pure TypeScript float64 kernel.
- * Writes bench/results/adaptation.json. Env: ADAPT_BENCH_QUICK=1 skips C = 128 with the TypeScript kernel.
+ * Writes bench/results/adaptation.json. Env: ADAPT_BENCH_QUICK=1 skips C = 128 with the TypeScript kernel;
+ * ADAPT_BENCH_SPEED=0 skips the speed part.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -261,7 +262,7 @@ export default async function bench(): Promise<Row[]> {
     { name: 'pure TypeScript float64 Gram' },
   ];
   kernels[0].gram = nativeGram.gram;
-  const sRows = await speed(kernels, quick);
+  const sRows = process.env.ADAPT_BENCH_SPEED === '0' ? [] : await speed(kernels, quick);
   await nativeGram.release();
   await webGram?.release();
   const rows = [...qRows, ...sRows];
