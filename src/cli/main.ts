@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { requestDefaults } from '../core/diffusion/defaults';
 import { generate, InputError } from '../core/diffusion/pipeline';
 import type { DecoderAdapter, GenerateRequest } from '../core/diffusion/types';
 import { PackError } from '../core/models/errors';
@@ -63,7 +64,6 @@ export async function runGenerate(args: GenerateArgs, signal?: AbortSignal): Pro
   const loadMs = performance.now() - tLoad;
   let adapterRelease: (() => Promise<void>) | null = null;
   try {
-    const d = pack.manifest.defaults ?? {};
     let adapter: DecoderAdapter | undefined;
     let adapterNotice: string | undefined;
     if (args.adapt) {
@@ -87,20 +87,20 @@ export async function runGenerate(args: GenerateArgs, signal?: AbortSignal): Pro
         adapterNotice = `decoder adaptation unavailable: ${(e as Error).message}`;
       }
     }
+    const defaults = requestDefaults(pack.manifest);
     const request: GenerateRequest = {
+      ...defaults,
       image,
       trimap,
       prompt: args.prompt,
       negativePrompt: args.negativePrompt,
       seed: args.seed ?? 0,
-      steps: args.steps ?? d.steps ?? 50,
-      guidance: args.guidance ?? d.guidance ?? 9,
-      scheduler: args.scheduler ?? d.scheduler ?? 'ddim',
-      eta: args.eta ?? 0,
-      stages: { latentEditStart: d.latentEditStart ?? 0.52, pixelEditStart: d.pixelEditStart ?? 0.9 },
-      latentDilation: d.latentDilation ?? 5,
-      contextMargin: args.margin ?? Math.round(pack.manifest.resolution / 4),
-      adaptation: { enabled: args.adapt && !!adapter, backgroundWeight: 100, mu: 1, maxSamples: 16384 },
+      steps: args.steps ?? defaults.steps,
+      guidance: args.guidance ?? defaults.guidance,
+      scheduler: args.scheduler ?? defaults.scheduler,
+      eta: args.eta ?? defaults.eta,
+      contextMargin: args.margin ?? defaults.contextMargin,
+      adaptation: { ...defaults.adaptation, enabled: args.adapt && !!adapter },
     };
     const result = await generate(pack, request, { signal, adapter });
     const meta: Record<string, unknown> = {

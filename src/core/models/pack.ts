@@ -8,7 +8,7 @@ import { PackError } from './errors';
 import { MANIFEST_FILE, parseManifest, requiredFiles, sha256Hex } from './manifest';
 import type { PackManifest } from './manifest-types';
 import { MissingFileError, type PackSource } from './pack-source';
-import type { IOMeta, ModelSession, Runtime } from './runtime';
+import type { IOMeta, ModelSession, Runtime, SessionOptions } from './runtime';
 import { ClipBpeTokenizer, WordLevelTokenizer, parseWordLevelConfig, type Tokenizer } from './tokenizers';
 
 export type ModelName = 'text_encoder' | 'unet' | 'vae_encoder' | 'vae_decoder' | 'controlnet';
@@ -64,6 +64,8 @@ export interface LoadPackOptions {
   /** Skip sha256 checks (sizes are still checked). Default false. */
   skipHashes?: boolean;
   onProgress?: (event: { file: string; done: number; total: number }) => void;
+  /** Extra session options per model, e.g. freeDimensionOverrides ({ batch: 2 }) for WebGPU. */
+  sessionOptions?: (model: ModelName) => SessionOptions | undefined;
 }
 
 const EXTERNAL_DATA = /(_data|\.data|\.onnx\.data|\.weights)$/;
@@ -191,7 +193,8 @@ export async function loadPack(source: PackSource, runtime: Runtime, options: Lo
       .filter((n) => n.startsWith(`${model}/`) && EXTERNAL_DATA.test(n))
       .map((n) => ({ path: n.slice(model.length + 1), data: files.get(n)! }));
     try {
-      const session = await runtime.createSession(files.get(file)!, { externalData });
+      const extra = options.sessionOptions?.(model);
+      const session = await runtime.createSession(files.get(file)!, { ...extra, externalData });
       sessions.push(session);
       return { session, file };
     } catch (e) {
