@@ -147,6 +147,21 @@ describe('pipeline details', () => {
     expect(off.adaptation).toBeUndefined();
   });
 
+  it('reports the decode stage and honours an abort fired from a timer (a Stop message)', async () => {
+    const stages: string[] = [];
+    await generate(pack, makeRequest(), { onStage: (s) => stages.push(s) });
+    expect(stages).toEqual(['decode']);
+    const ctrl = new AbortController();
+    let steps = 0;
+    const p = generate(pack, makeRequest({ steps: 50 }), { signal: ctrl.signal, onStep: () => void steps++ });
+    setTimeout(() => ctrl.abort(), 0);
+    await expect(p).rejects.toMatchObject({ name: 'AbortError' });
+    expect(steps).toBeLessThan(50);
+    const pre = new AbortController();
+    pre.abort();
+    await expect(generate(pack, makeRequest(), { signal: pre.signal })).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
   it('guidance 1 skips the unconditional branch', async () => {
     const res = await generate(pack, makeRequest({ guidance: 1 }));
     expect(res.image.width).toBe(80);

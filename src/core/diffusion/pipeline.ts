@@ -26,6 +26,21 @@ export function abortError(): DOMException {
   return new DOMException('Generation aborted', 'AbortError');
 }
 
+/** Let queued macrotasks (e.g. a Worker's Stop message) run; MessageChannel avoids timer clamping. */
+export function yieldToEventLoop(): Promise<void> {
+  if (typeof MessageChannel !== 'undefined') {
+    return new Promise((resolve) => {
+      const ch = new MessageChannel();
+      ch.port1.onmessage = () => {
+        ch.port1.close();
+        resolve();
+      };
+      ch.port2.postMessage(null);
+    });
+  }
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 function checkAbort(signal?: AbortSignal): void {
   if (signal?.aborted) throw abortError();
 }
@@ -106,7 +121,8 @@ function concatArrays(parts: Float32Array[]): Float32Array {
 
 export async function generate(pack: LoadedPack, request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
   const tStart = performance.now();
-  const { signal, onStep, adapter } = options;
+  const { signal, onStep, onStage, adapter } = options;
+  const yieldEachStep = options.yieldEachStep ?? true;
   checkAbort(signal);
   validateRequest(request);
   const m = pack.manifest;
@@ -277,6 +293,7 @@ export async function generate(pack: LoadedPack, request: GenerateRequest, optio
   };
 
   for (let i = 0; i < N; i++) {
+    if (yieldEachStep) await yieldToEventLoop();
     checkAbort(signal);
     const t = scheduler.timesteps[i];
     const modelT = t; // float timesteps go as-is to float inputs; integer inputs round them
@@ -318,7 +335,8 @@ export async function generate(pack: LoadedPack, request: GenerateRequest, optio
         latentShape: [C, l, l],
         crop,
       };
-      onStep(event);
+      await onStep(event);
+      checkAbort(signal);
     }
     if (i >= bounds.pixelStart) {
       const xHat = await decode(predOriginalSample, 'vae-decode');
@@ -336,12 +354,14 @@ export async function generate(pack: LoadedPack, request: GenerateRequest, optio
   }
 
   checkAbort(signal);
+  onStage?.('decode');
   let xGen = await decode(z, 'vae-decode');
 
   // Stage 3: decoder adaptation.
   let adaptation: AdaptationReport | undefined;
   if (request.adaptation.enabled) {
     if (adapter) {
+      onStage?.('adapt');
       const t0 = performance.now();
       const defect = new Uint8Array(R * R);
       for (let p = 0; p < defect.length; p++) defect[p] = defectNative[p] ? 1 : 0;

@@ -83,7 +83,15 @@ export interface AdaptationReport {
 
 export interface GenerateOptions {
   signal?: AbortSignal;
-  onStep?: (event: StepEvent) => void;
+  /** Called after every step; a returned promise is awaited (back-pressure). */
+  onStep?: (event: StepEvent) => unknown;
+  /** Called when the pipeline enters the final 'decode' and the 'adapt' stage. */
+  onStage?: (stage: Stage) => void;
+  /**
+   * Yield to the event loop (a macrotask) before every step so that a Worker can receive a Stop message
+   * while onnxruntime-web computes synchronously. Default true.
+   */
+  yieldEachStep?: boolean;
   /** Stage 3: called between the final decode and the paste when request.adaptation.enabled. */
   adapter?: DecoderAdapter;
 }
