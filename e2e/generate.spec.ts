@@ -71,15 +71,36 @@ test.describe('generation (WASM)', () => {
     await openApp(page);
     await openSample(page);
     await paintDefect(page);
-    await setField(page, 'Steps', '200');
+    await setField(page, 'Steps', '1000');
     await page.getByRole('button', { name: 'Generate' }).click();
     const progress = page.getByRole('progressbar', { name: 'Generation progress' });
-    await expect.poll(async () => Number(await progress.getAttribute('aria-valuenow')), { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
-    await page.getByRole('button', { name: 'Stop' }).click();
+    // Press Stop from inside the page as soon as two steps are done (the tiny model is fast).
+    const clickedAt = await page.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          const bar = document.querySelector('[role="progressbar"][aria-label="Generation progress"]')!;
+          const check = () => {
+            if (Number(bar.getAttribute('aria-valuenow')) >= 2) {
+              obs.disconnect();
+              const stopButton = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Stop')!;
+              stopButton.click();
+              resolve(Number(bar.getAttribute('aria-valuenow')));
+            }
+          };
+          const obs = new MutationObserver(check);
+          obs.observe(bar, { attributes: true });
+          check();
+        }),
+    );
     await expect(page.getByRole('button', { name: 'Generate' })).toBeEnabled({ timeout: 10_000 });
     await expect(page.getByTestId('generation-notice')).toContainText('Stopped');
     const stoppedAt = Number(await progress.getAttribute('aria-valuenow'));
-    expect(stoppedAt).toBeLessThan(200);
+    expect(stoppedAt).toBeLessThan(1000);
+    expect(stoppedAt).toBeGreaterThanOrEqual(clickedAt);
+    // The worker finished at most the step under way when the cancel arrived.
+    const cancel = await page.evaluate(() => window.__defectStudioGeneration!.lastCancel);
+    expect(cancel.stepsAtCancel).toBeGreaterThanOrEqual(2);
+    expect(cancel.stepsDone - cancel.stepsAtCancel).toBeLessThanOrEqual(1);
     await expect(page.getByRole('button', { name: 'Export', exact: true })).toHaveCount(0);
     expect(await page.evaluate(() => window.__defectStudioGeneration!.results.size)).toBe(0);
     expect(await page.evaluate(() => window.__defectStudioGeneration!.overlay.content)).toBeNull();

@@ -26,7 +26,10 @@ export class WorkerError extends Error {
 }
 
 export class CancelledError extends Error {
-  constructor() {
+  constructor(
+    readonly stepsAtCancel?: number,
+    readonly stepsDone?: number,
+  ) {
     super('cancelled');
     this.name = 'CancelledError';
   }
@@ -120,7 +123,7 @@ export class GenerationClient {
         break;
       case 'cancelled':
         this.pending.delete(m.id);
-        p.reject(new CancelledError());
+        p.reject(new CancelledError(m.stepsAtCancel, m.stepsDone));
         break;
       case 'error':
         this.pending.delete(m.id);

@@ -6,6 +6,7 @@ import { makeTensor, tensorToFloat32 } from '../core/models/tensor';
 import { generate as runPipeline } from '../core/diffusion/pipeline';
 import { createDecoderAdapter, type DecoderAdapterHandle } from '../core/diffusion/adaptation';
 import type { GenerateRequest, GenerateResult, StepEvent } from '../core/diffusion/types';
+import type { ModelSession, Runtime } from '../core/models/runtime';
 import type { FetchedPack } from './packFetch';
 import { MANIFEST_FILE } from './packFetch';
 import { importOrt, threadCount } from './ortEnv';
@@ -29,7 +30,7 @@ export interface Engine {
 export async function createEngine(pack: FetchedPack, backend: ActiveBackend, onDeviceLost: (reason: string) => void): Promise<Engine> {
   const { ort, wasmPaths } = await importOrt(backend);
   const threads = backend === 'wasm' ? threadCount() : 1;
-  const runtime = createWebRuntime(ort, { backend, numThreads: threadCount(), wasmPaths });
+  const runtime = yieldingRuntime(createWebRuntime(ort, { backend, numThreads: threadCount(), wasmPaths }));
   const files = new Map(pack.files);
   files.set(MANIFEST_FILE, pack.manifestBytes);
   // Sizes and sha256 were checked on download / cache read: skip hashing a second time.
@@ -82,6 +83,40 @@ export async function createEngine(pack: FetchedPack, backend: ActiveBackend, on
     async release() {
       await adapterHandle?.release().catch(() => undefined);
       await loaded.release();
+    },
+  };
+}
+
+/**
+ * ORT's WASM runs can resolve through microtasks only, which would starve the Worker's message queue for a
+ * whole generation: Stop would arrive after the end. Yield one macrotask before every model run, so a
+ * cancel message is handled between any two model calls (within one step).
+ */
+const channel = typeof MessageChannel !== 'undefined' ? new MessageChannel() : null;
+const waiting: (() => void)[] = [];
+if (channel) channel.port1.onmessage = () => waiting.shift()?.();
+export function yieldToEventLoop(): Promise<void> {
+  if (!channel) return new Promise((r) => setTimeout(r, 0));
+  return new Promise((r) => {
+    waiting.push(r);
+    channel.port2.postMessage(0);
+  });
+}
+
+function yieldingRuntime(rt: Runtime): Runtime {
+  return {
+    name: rt.name,
+    async createSession(model, options) {
+      const s = await rt.createSession(model, options);
+      return {
+        inputs: s.inputs,
+        outputs: s.outputs,
+        async run(feeds, outputNames) {
+          await yieldToEventLoop();
+          return s.run(feeds, outputNames);
+        },
+        release: () => s.release(),
+      } satisfies ModelSession;
     },
   };
 }

@@ -13,7 +13,7 @@ declare const self: DedicatedWorkerGlobalScope;
 
 let engine: Engine | null = null;
 let lastLoad: LoadMessage | null = null;
-let current: { id: number; abort: AbortController } | null = null;
+let current: { id: number; abort: AbortController; stepsDone: number; stepsAtCancel?: number } | null = null;
 let queue: Promise<void> = Promise.resolve();
 
 function post(msg: FromWorker, transfer: Transferable[] = []) {
@@ -113,7 +113,8 @@ async function generate(m: GenerateMessage) {
     return;
   }
   const abort = new AbortController();
-  current = { id: m.id, abort };
+  const run: { id: number; abort: AbortController; stepsDone: number; stepsAtCancel?: number } = { id: m.id, abort, stepsDone: 0 };
+  current = run;
   const manifest = engine.pack.manifest;
   const eng = engine;
   try {
@@ -124,6 +125,7 @@ async function generate(m: GenerateMessage) {
       {
         signal: abort.signal,
         onStep: (ev) => {
+          run.stepsDone = ev.step + 1;
           if (abort.signal.aborted) return;
           // One cheap preview per step: x0-hat through the pack's preview matrix, inside the defect only.
           const preview = previewFromLatent({
@@ -199,7 +201,7 @@ async function generate(m: GenerateMessage) {
       const reason = abort.signal.reason as Error | undefined;
       if (reason && /device lost/i.test(String(reason.message))) {
         post({ type: 'error', id: m.id, code: 'device-lost', message: `${reason.message}. Switched to WASM; press Generate again.` });
-      } else post({ type: 'cancelled', id: m.id });
+      } else post({ type: 'cancelled', id: m.id, stepsAtCancel: run.stepsAtCancel, stepsDone: run.stepsDone });
     } else {
       const c = classifyError(e);
       post({ type: 'error', id: m.id, code: c.code, message: c.message });
@@ -213,7 +215,10 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
   const m = e.data;
   switch (m.type) {
     case 'cancel':
-      if (current?.id === m.id) current.abort.abort();
+      if (current?.id === m.id) {
+        current.stepsAtCancel ??= current.stepsDone;
+        current.abort.abort();
+      }
       else cancelledBeforeStart.add(m.id);
       return;
     case 'load':

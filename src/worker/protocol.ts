@@ -106,6 +106,9 @@ export interface DoneMessage {
 export interface CancelledMessage {
   type: 'cancelled';
   id: number;
+  /** Steps finished when the cancel message arrived, and when the run actually stopped. */
+  stepsAtCancel?: number;
+  stepsDone?: number;
 }
 export interface ErrorMessage {
   type: 'error';
@@ -151,7 +154,7 @@ export function errorTitle(code: ErrorCode): string {
 export function validateSettings(s: GenerateSettings): string | null {
   if (!s.prompt.trim()) return 'Enter a prompt.';
   if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 0xffffffff) return 'Seed must be an integer from 0 to 4294967295.';
-  if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > 200) return 'Steps must be an integer from 1 to 200.';
+  if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > 1000) return 'Steps must be an integer from 1 to 1000.';
   if (!Number.isFinite(s.guidance) || s.guidance < 0 || s.guidance > 30) return 'Guidance must be between 0 and 30.';
   const { latentEditStart: a, pixelEditStart: b } = s.stages;
   if (!(a >= 0 && a <= 1) || !(b >= 0 && b <= 1)) return 'Stage fractions must be between 0 and 1.';

@@ -122,7 +122,7 @@ function PromptSection() {
           <input id={ids.rnd} type="checkbox" checked={s.randomSeed} onChange={(e) => s.set({ randomSeed: e.target.checked })} /> Random
         </label>
       </div>
-      <NumberField label="Steps" field="steps" min={1} max={200} step={1} />
+      <NumberField label="Steps" field="steps" min={1} max={1000} step={1} />
       <NumberField label="Guidance" field="guidance" min={0} max={30} step={0.5} />
       <NumberField label="Latent blending from" field="latentEditStart" min={0} max={1} step={0.01} />
       <NumberField label="Pixel blending from" field="pixelEditStart" min={0} max={1} step={0.01} />
@@ -180,7 +180,7 @@ function ResultsSection() {
   const accepted = results.filter((r) => r.status === 'accepted').length;
   return (
     <section aria-label="Results" className="ds-section">
-      <div className="ds-gallery" role="list" aria-label="Variants">
+      <div className="ds-gallery" role="list" aria-label="Results gallery">
         {visible.map((r) => (
           <button
             type="button"

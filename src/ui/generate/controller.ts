@@ -29,6 +29,9 @@ let currentRunId: number | null = null;
 let stopRequested = false;
 let nextResultId = 1;
 
+/** What the worker reported on the last Stop (tests: it stops within one step). */
+export const lastCancel = { stepsAtCancel: -1, stepsDone: -1 };
+
 /** Timings of the last run for the benchmark (page-side clock). */
 export const lastRunTimings = { clickAt: 0, firstPreviewAt: 0, stepTimes: [] as number[], doneAt: 0 };
 
@@ -163,6 +166,8 @@ export async function generate(): Promise<void> {
       } catch (e) {
         overlay.showResult(useResults.getState().selectedId);
         if (e instanceof CancelledError) {
+          lastCancel.stepsAtCancel = e.stepsAtCancel ?? -1;
+          lastCancel.stepsDone = e.stepsDone ?? -1;
           useRun.setState({ notice: 'Stopped; nothing was kept from the unfinished run.' });
           break;
         }
@@ -296,6 +301,7 @@ declare global {
     __defectStudioGeneration?: {
       overlay: typeof overlay;
       timings: typeof lastRunTimings;
+      lastCancel: typeof lastCancel;
       results: typeof resultBuffers;
       crashWorker: () => void;
     };
@@ -305,6 +311,7 @@ if (typeof window !== 'undefined') {
   window.__defectStudioGeneration = {
     overlay,
     timings: lastRunTimings,
+    lastCancel,
     results: resultBuffers,
     crashWorker: () => client?.crash('the generation worker was stopped (test)'),
   };
