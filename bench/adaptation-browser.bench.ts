@@ -6,7 +6,7 @@
  *
  * Bundles bench/adaptation-browser/entry.ts with esbuild and serves it, with ORT's wasm files, from memory.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -76,6 +76,8 @@ export default async function bench(): Promise<Record<string, string | number>[]
     } catch (e) {
       rows.push({ case: 'webgpu gram check', method: `failed: ${(e as Error).message.split('\n')[0]}` });
     }
+    mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+    writeFileSync(join(ROOT, 'bench', 'results', 'adaptation-browser.json'), JSON.stringify(rows, null, 1));
     return rows;
   } finally {
     await browser.close();
