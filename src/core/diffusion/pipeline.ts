@@ -250,20 +250,40 @@ export async function generate(pack: LoadedPack, request: GenerateRequest, optio
     return cn.outputs.map((name) => out[name]);
   };
 
+  // The text conditioning is the same every step: convert it once per branch set.
+  const hiddenCache = new Map<string, TensorData>();
+  const hiddenFeed = (embs: Float32Array[]): TensorData => {
+    const key = embs.map((e) => (e === condEmb ? 'c' : 'u')).join('');
+    let t = hiddenCache.get(key);
+    if (!t) {
+      t = makeTensor(un.hiddenType, concatArrays(embs), [embs.length, ...seqDims]);
+      hiddenCache.set(key, t);
+    }
+    return t;
+  };
   const unetRun = async (x: Float32Array, embs: Float32Array[], t: number, residuals: TensorData[] | null): Promise<Float32Array> => {
     const B = embs.length;
     const perItem = concat ? concatArrays([x, concat]) : x;
     const feeds: Record<string, TensorData> = {
       sample: makeTensor(un.sampleType, repeatBatch(perItem, B), [B, un.inChannels, l, l]),
       timestep: timestepFeed(un.timestepType, un.timestepRank, t, B),
-      encoder_hidden_states: makeTensor(un.hiddenType, concatArrays(embs), [B, ...seqDims]),
+      encoder_hidden_states: hiddenFeed(embs),
     };
     if (residuals) {
       un.residualInputs.forEach((name, k) => {
         const r = residuals[k];
-        const vals = tensorToFloat32(r);
-        const meta = un.session.inputs.find((mm) => mm.name === name);
-        feeds[name] = makeTensor(String(meta?.type ?? r.type), B === 1 ? vals : repeatBatch(vals, B), [B, ...r.dims.slice(1)]);
+        const type = String(un.session.inputs.find((mm) => mm.name === name)?.type ?? r.type);
+        const dims = [B, ...r.dims.slice(1)];
+        if (type === r.type) {
+          // same dtype: repeat the raw elements, no conversion
+          const src = r.data as Float32Array | Uint16Array;
+          const data = B === 1 ? src : new (src.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(src.length * B);
+          if (B !== 1) for (let b = 0; b < B; b++) data.set(src, b * src.length);
+          feeds[name] = { type: r.type, data, dims };
+        } else {
+          const vals = tensorToFloat32(r);
+          feeds[name] = makeTensor(type, B === 1 ? vals : repeatBatch(vals, B), dims);
+        }
       });
     }
     const out = await runner.run('unet', un, feeds);
