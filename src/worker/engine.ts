@@ -5,7 +5,7 @@ import { loadPack, type LoadedPack } from '../core/models/pack';
 import { makeTensor, tensorToFloat32 } from '../core/models/tensor';
 import { generate as runPipeline } from '../core/diffusion/pipeline';
 import { createDecoderAdapter, type DecoderAdapterHandle } from '../core/diffusion/adaptation';
-import type { GenerateRequest, GenerateResult, StepEvent } from '../core/diffusion/types';
+import type { GenerateRequest, GenerateResult, Stage, StepEvent } from '../core/diffusion/types';
 import type { ModelSession, Runtime } from '../core/models/runtime';
 import type { FetchedPack } from './packFetch';
 import { MANIFEST_FILE } from './packFetch';
@@ -20,7 +20,7 @@ export interface Engine {
   adapterNotice?: string;
   generate(
     request: GenerateRequest,
-    opts: { signal: AbortSignal; onStep: (e: StepEvent) => void },
+    opts: { signal: AbortSignal; onStep: (e: StepEvent) => unknown; onStage?: (s: Stage) => void },
   ): Promise<GenerateResult>;
   /** Full VAE decode of x0-hat: planar RGB [3, H, W] in [-1, 1]. */
   decodePreview?(x0Hat: Float32Array, shape: [number, number, number]): Promise<{ data: Float32Array; width: number; height: number }>;
@@ -58,7 +58,6 @@ export async function createEngine(pack: FetchedPack, backend: ActiveBackend, on
 
   const dec = loaded.io.vaeDecoder;
   const decInput = dec.session.inputs[0];
-  let busy: Promise<unknown> = Promise.resolve();
 
   return {
     backend,
@@ -68,16 +67,15 @@ export async function createEngine(pack: FetchedPack, backend: ActiveBackend, on
     adapterNotice,
     async generate(request, opts) {
       const adapter = adapterHandle?.adapter ?? undefined;
-      return runPipeline(loaded, request, { signal: opts.signal, onStep: opts.onStep, adapter });
+      // Our runtime already yields before every model run; the pipeline's own per-step yield is kept too.
+      return runPipeline(loaded, request, { signal: opts.signal, onStep: opts.onStep, onStage: opts.onStage, adapter });
     },
     async decodePreview(x0Hat, shape) {
       const [c, h, w] = shape;
       const scaled = new Float32Array(x0Hat.length);
       const s = 1 / pack.manifest.latentScale;
       for (let i = 0; i < scaled.length; i++) scaled[i] = x0Hat[i] * s;
-      const run = busy.then(() => dec.session.run({ [decInput.name]: makeTensor(dec.inputType, scaled, [1, c, h, w]) }, [dec.output]));
-      busy = run.catch(() => undefined);
-      const out = (await run)[dec.output];
+      const out = (await dec.session.run({ [decInput.name]: makeTensor(dec.inputType, scaled, [1, c, h, w]) }, [dec.output]))[dec.output];
       return { data: tensorToFloat32(out), width: out.dims[3], height: out.dims[2] };
     },
     async release() {

@@ -152,35 +152,34 @@ async function generate(m: GenerateMessage) {
             },
             [buf],
           );
-          // Optionally a full VAE decode every N steps (runs between the pipeline's own model calls).
+          // Optionally a full VAE decode every N steps. The pipeline awaits onStep, so this decode never
+          // overlaps the pipeline's own model runs.
           const every = m.decodePreviewEvery;
           if (every > 0 && eng.decodePreview && (ev.step + 1) % every === 0 && ev.step + 1 < ev.totalSteps) {
-            const x0 = ev.x0Hat;
-            void eng
-              .decodePreview(x0, ev.latentShape)
+            return eng
+              .decodePreview(ev.x0Hat, ev.latentShape)
               .then((rgb) => {
-                if (abort.signal.aborted || current?.id !== m.id) return;
+                if (abort.signal.aborted) return;
                 const p = rgbGridToPatch(rgb.data, rgb.height, rgb.width, ev.crop, trimap, region);
                 const b = p.data.buffer as ArrayBuffer;
                 post({ type: 'decoded-preview', id: m.id, step: ev.step, preview: { x: p.x, y: p.y, width: p.width, height: p.height, data: b } }, [b]);
               })
               .catch(() => undefined);
           }
-          if (ev.step + 1 === ev.totalSteps) post({ type: 'stage', id: m.id, stage: request.adaptation.enabled ? 'adapt' : 'decode' });
+          return undefined;
         },
+        onStage: (stage) => post({ type: 'stage', id: m.id, stage }),
       },
     );
     if (abort.signal.aborted) throw abort.signal.reason ?? new DOMException('Aborted', 'AbortError');
-    // Guard the promise of the method: outside the defect, the input's pixels, bit for bit.
+    // The promise of the method: outside the defect, the input's pixels, bit for bit. Check it, never patch it.
     const out = result.image.data;
+    let changedOutside = 0;
     for (let i = 0, p = 0; i < trimap.data.length; i++, p += 4) {
-      if (trimap.data[i] !== DEFECT) {
-        out[p] = image.data[p];
-        out[p + 1] = image.data[p + 1];
-        out[p + 2] = image.data[p + 2];
-        out[p + 3] = image.data[p + 3];
-      }
+      if (trimap.data[i] !== DEFECT && (out[p] !== image.data[p] || out[p + 1] !== image.data[p + 1] || out[p + 2] !== image.data[p + 2] || out[p + 3] !== image.data[p + 3]))
+        changedOutside++;
     }
+    if (changedOutside) throw new Error(`the pipeline changed ${changedOutside} pixels outside the defect region`);
     const imgBuf = out.buffer as ArrayBuffer;
     const maskBuf = result.mask.buffer as ArrayBuffer;
     post(
