@@ -235,15 +235,18 @@ export async function generate(pack: LoadedPack, request: GenerateRequest, optio
   const stochastic = scheduler.name === 'ddim' && (request.eta ?? 0) > 0;
 
   const un = io.unet;
-  const timestepFeed = (type: string, rank: number, t: number, batch: number): TensorData =>
-    rank === 0 ? makeTensor(type, [t], []) : makeTensor(type, new Array(batch).fill(t), [batch]);
+  const timestepFeed = (type: string, rank: number, fixedLength: number | null, t: number, batch: number): TensorData => {
+    if (rank === 0) return makeTensor(type, [t], []);
+    const n = fixedLength ?? batch;
+    return makeTensor(type, new Array(n).fill(t), [n]);
+  };
 
   // ControlNet residuals for batch 1 (the ControlNet always sees the empty prompt, so both branches share them).
   const controlResiduals = async (modelIn: Float32Array, t: number): Promise<TensorData[]> => {
     const cn = io.controlnet!;
     const out = await runner.run('controlnet', cn, {
       sample: makeTensor(cn.sampleType, modelIn, [1, C, l, l]),
-      timestep: timestepFeed(cn.timestepType, cn.timestepRank, t, 1),
+      timestep: timestepFeed(cn.timestepType, cn.timestepRank, cn.timestepLength, t, 1),
       encoder_hidden_states: makeTensor(cn.hiddenType, emptyEmb!, [1, ...seqDims]),
       controlnet_cond: makeTensor(cn.condType, hint!, [1, 3, R, R]),
     });
@@ -266,7 +269,7 @@ export async function generate(pack: LoadedPack, request: GenerateRequest, optio
     const perItem = concat ? concatArrays([x, concat]) : x;
     const feeds: Record<string, TensorData> = {
       sample: makeTensor(un.sampleType, repeatBatch(perItem, B), [B, un.inChannels, l, l]),
-      timestep: timestepFeed(un.timestepType, un.timestepRank, t, B),
+      timestep: timestepFeed(un.timestepType, un.timestepRank, un.timestepLength, t, B),
       encoder_hidden_states: hiddenFeed(embs),
     };
     if (residuals) {

@@ -27,6 +27,8 @@ export interface PackIO {
     sampleType: string;
     timestepType: string;
     timestepRank: number;
+    /** Length of a rank-1 timestep input when it is fixed (e.g. [1] in some exports), else null (= batch). */
+    timestepLength: number | null;
     hiddenType: string;
     inChannels: number;
     output: string;
@@ -39,6 +41,7 @@ export interface PackIO {
     sampleType: string;
     timestepType: string;
     timestepRank: number;
+    timestepLength: number | null;
     hiddenType: string;
     condType: string;
     outputs: string[];
@@ -271,6 +274,7 @@ export async function loadPack(source: PackSource, runtime: Runtime, options: Lo
         sampleType: checkType(cs, isFloatType, 'float32 or float16', cnS.file),
         timestepType: checkType(ct, (t) => isFloatType(t) || t === 'int64' || t === 'int32', 'int64, int32 or float', cnS.file),
         timestepRank: ct.shape?.length ?? 1,
+        timestepLength: batchOf(ct),
         hiddenType: checkType(ce, isFloatType, 'float32 or float16', cnS.file),
         condType: checkType(cc, isFloatType, 'float32 or float16', cnS.file),
         outputs,
@@ -314,6 +318,7 @@ export async function loadPack(source: PackSource, runtime: Runtime, options: Lo
         sampleType,
         timestepType,
         timestepRank: ts.shape?.length ?? 1,
+        timestepLength: batchOf(ts),
         hiddenType,
         inChannels,
         output: unOut.name,
