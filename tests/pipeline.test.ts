@@ -162,6 +162,32 @@ describe('pipeline details', () => {
     await expect(generate(pack, makeRequest(), { signal: pre.signal })).rejects.toMatchObject({ name: 'AbortError' });
   });
 
+  it('stops with a clear error when the UNet produces NaN (fp16 overflow)', async () => {
+    const nanRuntime = {
+      name: 'nan',
+      async createSession(model: Uint8Array, options?: Parameters<typeof runtime.createSession>[1]) {
+        const s = await runtime.createSession(model, options);
+        if (!s.outputs.some((o) => o.name === 'out_sample')) return s;
+        return {
+          inputs: s.inputs,
+          outputs: s.outputs,
+          release: () => s.release(),
+          async run(feeds: Parameters<typeof s.run>[0]) {
+            const out = await s.run(feeds);
+            (out.out_sample.data as Float32Array).fill(NaN);
+            return out;
+          },
+        };
+      },
+    };
+    const p2 = await loadPack(new FsPackSource(packDir('tiny-sd')), nanRuntime);
+    try {
+      await expect(generate(p2, makeRequest())).rejects.toThrow(/UNet produced NaN.*file unet\/model.onnx/);
+    } finally {
+      await p2.release();
+    }
+  });
+
   it('guidance 1 skips the unconditional branch', async () => {
     const res = await generate(pack, makeRequest({ guidance: 1 }));
     expect(res.image.width).toBe(80);

@@ -343,6 +343,15 @@ export async function generate(pack: LoadedPack, request: GenerateRequest, optio
       const g = request.guidance;
       for (let k = 0; k < latentLen; k++) eps[k] = uncond[k] + g * (cond[k] - uncond[k]);
     }
+    for (let k = 0; k < latentLen; k++) {
+      if (!Number.isFinite(eps[k])) {
+        throw new PackError('the UNet produced NaN or infinite values (fp16 overflow? try the fp32 model or the WASM backend)', {
+          file: un.file,
+          tensor: un.output,
+          found: `${eps[k]} at step ${i}`,
+        });
+      }
+    }
     const noise = stochastic ? rng.randn(latentLen) : undefined;
     const { prevSample, predOriginalSample } = scheduler.step(eps, i, z, noise);
     z = prevSample;
