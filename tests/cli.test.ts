@@ -84,6 +84,23 @@ describe('defect-studio generate', () => {
     expect(meta.timings.total).toBeGreaterThan(0);
   });
 
+  it('--backend wasm gives the same image as native (within rounding)', async () => {
+    const [a, b] = await Promise.all(
+      (['native', 'wasm'] as const).map(async (backend) => {
+        const out = join(dir, `out-${backend}`);
+        const r = await run([...base(), '--backend', backend, '--no-adapt', '--out', out]);
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'));
+        expect(meta.settings.backend).toBe(backend);
+        return decode(readFileSync(join(out, 'image.png'))).data;
+      }),
+    );
+    let maxDiff = 0;
+    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+    expect(maxDiff).toBeLessThanOrEqual(1);
+  });
+
   const bad: [string, string[], RegExp][] = [
     ['missing image', ['--image', join('/nonexistent', 'x.png')], /cannot read image .*no such file/],
     ['corrupt image', ['--image', '@corrupt'], /not a readable PNG/],
