@@ -19,15 +19,18 @@ export function GenerationLayer() {
   const wipe = useResults((s) => s.wipe);
   const showOriginal = useResults((s) => s.showOriginal);
   const ref = useRef<Konva.Image>(null);
+  const groupRef = useRef<Konva.Group>(null);
   const c = overlay.content;
   // The preview canvas is reused between steps: tell Konva to redraw it.
+  // Drawn above the trimap overlay too, so previews and results are seen in their true colours.
   useEffect(() => {
+    groupRef.current?.moveToTop();
     ref.current?.getLayer()?.batchDraw();
   });
   if (!c || (c.kind === 'result' && showOriginal)) return null;
   const clipW = c.kind === 'result' ? c.canvas.width * wipe : c.canvas.width;
   return (
-    <Group x={c.x} y={c.y} listening={false} clipX={0} clipY={0} clipWidth={clipW} clipHeight={c.canvas.height} name="generation-overlay">
+    <Group ref={groupRef} x={c.x} y={c.y} listening={false} clipX={0} clipY={0} clipWidth={clipW} clipHeight={c.canvas.height} name="generation-overlay">
       <KImage ref={ref} image={c.canvas} x={0} y={0} width={c.canvas.width} height={c.canvas.height} listening={false} imageSmoothingEnabled={false} />
     </Group>
   );

@@ -12,7 +12,7 @@ import pkg from '../../../package.json';
 export const APP_VERSION: string = pkg.version;
 
 /** The built-in pack: public/models/<id>/ (served as static files). `?model=<url>` overrides it. */
-export const BUILTIN_MODEL_ID = 'defect-studio-tiny';
+export const BUILTIN_MODEL_ID: string = import.meta.env.VITE_BUILTIN_MODEL ?? 'ds-surface-v1';
 
 export function packUrlFromLocation(): string {
   const param = new URLSearchParams(location.search).get('model');
