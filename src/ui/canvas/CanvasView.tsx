@@ -4,7 +4,7 @@
  * in image coordinates; trimap changes update only their dirty rectangle of the overlay canvas.
  */
 import { useEffect, useRef, useState, type DragEvent } from 'react';
-import { Group, Image as KImage, Layer, Shape, Stage } from 'react-konva';
+import { Group, Layer, Shape, Stage } from 'react-konva';
 import type Konva from 'konva';
 import type { TrimapClass } from '../../core/image';
 import { screenToImage } from '../../editor/viewport';
@@ -12,12 +12,16 @@ import { editor, useImageRevision, useToolSettings, useViewport } from '../edito
 import { GenerationLayer } from '../generate/GenerationLayer';
 import { useViewSettings } from '../stores';
 import { openImageFile } from '../actions';
-import { photoCanvas, TrimapOverlay } from './layers';
+import { PhotoLayer, TrimapOverlay, visibleImageRect } from './layers';
 import { spaceHeld } from './keyboard';
 import { ErrorBoundary } from '../ErrorBoundary';
 
+function nativeContext(context: Konva.Context): CanvasRenderingContext2D {
+  return (context as unknown as { _context: CanvasRenderingContext2D })._context;
+}
+
 function drawPreview(context: Konva.Context): void {
-  const ctx = (context as unknown as { _context: CanvasRenderingContext2D })._context;
+  const ctx = nativeContext(context);
   const vp = editor.getViewport();
   const s = editor.getSettings();
   const { colors } = useViewSettings.getState();
@@ -129,9 +133,9 @@ export function CanvasView() {
   const colors = useViewSettings((s) => s.colors);
   const visible = useViewSettings((s) => s.visible);
   const weights = useViewSettings((s) => s.weights);
-  const [photo, setPhoto] = useState<HTMLCanvasElement | null>(null);
+  const photoRef = useRef<PhotoLayer | null>(null);
   const overlayRef = useRef<TrimapOverlay | null>(null);
-  const [overlayCanvas, setOverlayCanvas] = useState<HTMLCanvasElement | null>(null);
+  const [layersRev, setLayersRev] = useState(0);
   const [panning, setPanning] = useState(false);
   const [dragOver, setDragOver] = useState(false);
   const fitted = useRef(false);
@@ -172,19 +176,19 @@ export function CanvasView() {
     const img = editor.getImage();
     const tri = editor.getTrimap();
     if (!img || !tri) {
-      setPhoto(null);
+      photoRef.current = null;
       overlayRef.current = null;
-      setOverlayCanvas(null);
+      setLayersRev((r) => r + 1);
       return;
     }
-    setPhoto(photoCanvas(img));
+    photoRef.current = new PhotoLayer(img);
     const cur = overlayRef.current;
     if (!cur || cur.width !== tri.width || cur.height !== tri.height) {
       const { colors, weights, visible } = useViewSettings.getState();
       overlayRef.current = new TrimapOverlay(tri.width, tri.height, { colors, weights, visible });
-      setOverlayCanvas(overlayRef.current.canvas);
     }
     overlayRef.current!.update(tri);
+    setLayersRev((r) => r + 1);
     const el = containerRef.current;
     if (el && el.clientWidth > 0) {
       editor.setViewSize(el.clientWidth, el.clientHeight, true);
@@ -322,23 +326,27 @@ export function CanvasView() {
     >
       {size.w > 0 && (
         <Stage width={size.w} height={size.h} listening={false}>
-          <Layer ref={contentLayer} listening={false}>
+          <Layer ref={contentLayer} listening={false} imageSmoothingEnabled={vp.zoom < 1}>
             <Group x={vp.x} y={vp.y} scaleX={vp.zoom} scaleY={vp.zoom} listening={false}>
-              {photo && img && (
-                <KImage image={photo} width={img.width} height={img.height} imageSmoothingEnabled={vp.zoom < 2} listening={false} />
+              {img && (
+                <Shape
+                  key={`photo-${layersRev}`}
+                  listening={false}
+                  perfectDrawEnabled={false}
+                  sceneFunc={(c) => photoRef.current?.draw(nativeContext(c), editor.getViewport().zoom, visibleImageRect(editor.getViewport()))}
+                />
               )}
               <ErrorBoundary name="The generation overlay" fallback={() => null}>
                 <GenerationLayer />
               </ErrorBoundary>
-              {overlayCanvas && img && (
-                <KImage
-                  image={overlayCanvas}
-                  width={img.width}
-                  height={img.height}
-                  opacity={opacity}
-                  imageSmoothingEnabled={false}
-                  listening={false}
+              {img && (
+                <Shape
+                  key={`overlay-${layersRev}`}
                   name="trimap-overlay"
+                  opacity={opacity}
+                  listening={false}
+                  perfectDrawEnabled={false}
+                  sceneFunc={(c) => overlayRef.current?.draw(nativeContext(c), visibleImageRect(editor.getViewport()))}
                 />
               )}
             </Group>

@@ -1,17 +1,102 @@
 /**
- * The canvases behind the Konva images: the photo (drawn once per image) and the trimap overlay (one RGBA
- * pixel per label, updated only inside each change's dirty rectangle). Kept outside React state.
+ * The pixels behind the canvas view, kept outside React state:
+ * - the photo, as tiles plus a half-resolution pyramid (drawn once per image);
+ * - the trimap overlay, as tiles of one RGBA pixel per label, rewritten only where a change's dirty
+ *   rectangle touches them.
+ *
+ * Why tiles: a browser re-uploads (or copies on write) a whole source canvas after it was drawn and then
+ * modified; measured in Chromium (bench/editor-browser.bench.ts), a small putImageData into a 4096^2 canvas
+ * that is drawn every frame cost hundreds of ms, into a 256^2 tile about 1 ms. With tiles, a frame's cost
+ * follows the brush's dirty area and the number of visible tiles, not the image size.
  */
 import type { RGBAImage, Trimap, TrimapClass } from '../../core/image';
 import { intersectRect, isEmptyRect, type Rect } from '../../core/trimap/raster';
 
-export function photoCanvas(image: RGBAImage): HTMLCanvasElement {
-  const c = document.createElement('canvas');
-  c.width = image.width;
-  c.height = image.height;
-  const ctx = c.getContext('2d');
-  if (ctx) ctx.putImageData(new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
-  return c;
+export const TILE = 256;
+
+interface Tile {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  canvas: HTMLCanvasElement;
+  ctx: CanvasRenderingContext2D;
+}
+
+function makeTiles(width: number, height: number, size: number): Tile[] {
+  const tiles: Tile[] = [];
+  for (let y = 0; y < height; y += size) {
+    for (let x = 0; x < width; x += size) {
+      const w = Math.min(size, width - x);
+      const h = Math.min(size, height - y);
+      const canvas = document.createElement('canvas');
+      canvas.width = w;
+      canvas.height = h;
+      const ctx = canvas.getContext('2d');
+      if (!ctx) throw new Error('This browser has no 2D canvas.');
+      tiles.push({ x, y, w, h, canvas, ctx });
+    }
+  }
+  return tiles;
+}
+
+/** The image-space rectangle visible through a viewport (for culling tiles). */
+export function visibleImageRect(vp: { zoom: number; x: number; y: number; viewWidth: number; viewHeight: number }): Rect {
+  const x = Math.floor(-vp.x / vp.zoom) - 1;
+  const y = Math.floor(-vp.y / vp.zoom) - 1;
+  return { x, y, w: Math.ceil(vp.viewWidth / vp.zoom) + 3, h: Math.ceil(vp.viewHeight / vp.zoom) + 3 };
+}
+
+function drawTiles(ctx: CanvasRenderingContext2D, tiles: Tile[], visible: Rect, scale = 1): void {
+  for (const t of tiles) {
+    const tx = t.x * scale;
+    const ty = t.y * scale;
+    const tw = t.w * scale;
+    const th = t.h * scale;
+    if (tx + tw <= visible.x || ty + th <= visible.y || tx >= visible.x + visible.w || ty >= visible.y + visible.h) continue;
+    ctx.drawImage(t.canvas, tx, ty, tw, th);
+  }
+}
+
+/** The photo: full-resolution tiles and half-resolution levels for zoomed-out views. */
+export class PhotoLayer {
+  readonly width: number;
+  readonly height: number;
+  private readonly levels: { scale: number; tiles: Tile[] }[] = [];
+
+  constructor(image: RGBAImage) {
+    this.width = image.width;
+    this.height = image.height;
+    const full = document.createElement('canvas');
+    full.width = image.width;
+    full.height = image.height;
+    const fctx = full.getContext('2d');
+    if (!fctx) throw new Error('This browser has no 2D canvas.');
+    fctx.putImageData(new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
+    let src: HTMLCanvasElement = full;
+    let scale = 1;
+    for (;;) {
+      const tiles = makeTiles(src.width, src.height, TILE);
+      for (const t of tiles) t.ctx.drawImage(src, t.x, t.y, t.w, t.h, 0, 0, t.w, t.h);
+      this.levels.push({ scale, tiles });
+      if (src.width <= 1024 && src.height <= 1024) break;
+      const half = document.createElement('canvas');
+      half.width = Math.max(1, Math.ceil(src.width / 2));
+      half.height = Math.max(1, Math.ceil(src.height / 2));
+      const hctx = half.getContext('2d')!;
+      hctx.imageSmoothingQuality = 'high';
+      hctx.drawImage(src, 0, 0, half.width, half.height);
+      src = half;
+      scale *= 2;
+    }
+  }
+
+  /** Draws into an image-space context (the group's transform applies); picks the level for the zoom. */
+  draw(ctx: CanvasRenderingContext2D, zoom: number, visible: Rect): void {
+    let level = this.levels[0];
+    for (const l of this.levels) if (zoom * l.scale <= 1.0001) level = l;
+    drawTiles(ctx, level.tiles, visible, level.scale);
+  }
 }
 
 export interface OverlayStyle {
@@ -27,8 +112,8 @@ function packRGBA(r: number, g: number, b: number, a: number): number {
 }
 
 export class TrimapOverlay {
-  readonly canvas: HTMLCanvasElement;
-  private readonly ctx: CanvasRenderingContext2D;
+  private readonly tiles: Tile[];
+  private readonly cols: number;
   private lut = new Uint32Array(256);
 
   constructor(
@@ -36,12 +121,8 @@ export class TrimapOverlay {
     readonly height: number,
     style: OverlayStyle,
   ) {
-    this.canvas = document.createElement('canvas');
-    this.canvas.width = width;
-    this.canvas.height = height;
-    const ctx = this.canvas.getContext('2d');
-    if (!ctx) throw new Error('no 2D canvas');
-    this.ctx = ctx;
+    this.tiles = makeTiles(width, height, TILE);
+    this.cols = Math.ceil(width / TILE);
     this.setStyle(style);
   }
 
@@ -55,11 +136,25 @@ export class TrimapOverlay {
     this.lut = lut;
   }
 
-  /** Redraws the overlay inside `rect` from the trimap (cost: rect area). */
+  /** Rewrites the overlay inside `rect` from the trimap (cost: rect area, touched tiles only). */
   update(trimap: Trimap, rect: Rect = { x: 0, y: 0, w: trimap.width, h: trimap.height }): void {
     const r = intersectRect(rect, { x: 0, y: 0, w: this.width, h: this.height });
     if (isEmptyRect(r)) return;
-    const img = this.ctx.createImageData(r.w, r.h);
+    const tx0 = Math.floor(r.x / TILE);
+    const ty0 = Math.floor(r.y / TILE);
+    const tx1 = Math.floor((r.x + r.w - 1) / TILE);
+    const ty1 = Math.floor((r.y + r.h - 1) / TILE);
+    for (let ty = ty0; ty <= ty1; ty++) {
+      for (let tx = tx0; tx <= tx1; tx++) {
+        const t = this.tiles[ty * this.cols + tx];
+        const part = intersectRect(r, t);
+        if (!isEmptyRect(part)) this.writeTile(t, trimap, part);
+      }
+    }
+  }
+
+  private writeTile(t: Tile, trimap: Trimap, r: Rect): void {
+    const img = t.ctx.createImageData(r.w, r.h);
     const px = new Uint32Array(img.data.buffer);
     const lut = this.lut;
     const src = trimap.data;
@@ -68,6 +163,11 @@ export class TrimapOverlay {
       const d = y * r.w;
       for (let x = 0; x < r.w; x++) px[d + x] = lut[src[s + x]];
     }
-    this.ctx.putImageData(img, r.x, r.y);
+    t.ctx.putImageData(img, r.x - t.x, r.y - t.y);
+  }
+
+  /** Draws the visible tiles into an image-space context. */
+  draw(ctx: CanvasRenderingContext2D, visible: Rect): void {
+    drawTiles(ctx, this.tiles, visible);
   }
 }
