@@ -40,7 +40,7 @@ async function runOne(size: number, brush: number, strokes: number, moves: numbe
   const photo = new PhotoLayer(ed.getImage()!);
   const native = (c: Konva.Context) => (c as unknown as { _context: CanvasRenderingContext2D })._context;
   group.add(new Konva.Shape({ listening: false, sceneFunc: (c) => photo.draw(native(c), vp.zoom, visibleImageRect(vp)) }));
-  group.add(new Konva.Shape({ listening: false, opacity: 0.5, sceneFunc: (c) => overlay.draw(native(c), visibleImageRect(vp)) }));
+  group.add(new Konva.Shape({ listening: false, opacity: 0.5, sceneFunc: (c) => overlay.draw(native(c), vp.zoom, visibleImageRect(vp)) }));
   layer.add(group);
   layer.draw();
   ed.subscribe((c) => {

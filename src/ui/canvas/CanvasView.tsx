@@ -346,7 +346,7 @@ export function CanvasView() {
                   opacity={opacity}
                   listening={false}
                   perfectDrawEnabled={false}
-                  sceneFunc={(c) => overlayRef.current?.draw(nativeContext(c), visibleImageRect(editor.getViewport()))}
+                  sceneFunc={(c) => overlayRef.current?.draw(nativeContext(c), editor.getViewport().zoom, visibleImageRect(editor.getViewport()))}
                 />
               )}
             </Group>

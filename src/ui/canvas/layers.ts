@@ -111,9 +111,22 @@ function packRGBA(r: number, g: number, b: number, a: number): number {
   return LITTLE_ENDIAN ? ((a << 24) | (b << 16) | (g << 8) | r) >>> 0 : ((r << 24) | (g << 16) | (b << 8) | a) >>> 0;
 }
 
+/** Class priority when a zoomed-out level merges 2x2 labels: defect > background > object. */
+const PRIORITY = new Uint8Array([1, 0, 2]); // by class id
+const BY_PRIORITY = new Uint8Array([1, 0, 2]); // class id by priority
+
+interface OverlayLevel {
+  scale: number;
+  width: number;
+  height: number;
+  /** Class ids at this level (level 0 reads the trimap itself). */
+  labels: Uint8Array | null;
+  tiles: Tile[];
+  cols: number;
+}
+
 export class TrimapOverlay {
-  private readonly tiles: Tile[];
-  private readonly cols: number;
+  private readonly levels: OverlayLevel[] = [];
   private lut = new Uint32Array(256);
 
   constructor(
@@ -121,8 +134,16 @@ export class TrimapOverlay {
     readonly height: number,
     style: OverlayStyle,
   ) {
-    this.tiles = makeTiles(width, height, TILE);
-    this.cols = Math.ceil(width / TILE);
+    let w = width;
+    let h = height;
+    let scale = 1;
+    for (;;) {
+      this.levels.push({ scale, width: w, height: h, labels: scale === 1 ? null : new Uint8Array(w * h), tiles: makeTiles(w, h, TILE), cols: Math.ceil(w / TILE) });
+      if (w <= 1024 && h <= 1024) break;
+      w = Math.ceil(w / 2);
+      h = Math.ceil(h / 2);
+      scale *= 2;
+    }
     this.setStyle(style);
   }
 
@@ -136,38 +157,78 @@ export class TrimapOverlay {
     this.lut = lut;
   }
 
-  /** Rewrites the overlay inside `rect` from the trimap (cost: rect area, touched tiles only). */
+  /**
+   * Rewrites the overlay inside `rect` from the trimap: the full-resolution tiles it touches, then the
+   * same region (halved each time) of every zoomed-out level. Cost: about 4/3 of the rect's area.
+   */
   update(trimap: Trimap, rect: Rect = { x: 0, y: 0, w: trimap.width, h: trimap.height }): void {
-    const r = intersectRect(rect, { x: 0, y: 0, w: this.width, h: this.height });
+    let r = intersectRect(rect, { x: 0, y: 0, w: this.width, h: this.height });
     if (isEmptyRect(r)) return;
+    let prevLabels = trimap.data;
+    let prevW = trimap.width;
+    for (const level of this.levels) {
+      if (level.labels) {
+        // this level's rect, and its labels from the previous level's 2x2 blocks
+        const x0 = Math.floor(r.x / 2);
+        const y0 = Math.floor(r.y / 2);
+        const x1 = Math.ceil((r.x + r.w) / 2);
+        const y1 = Math.ceil((r.y + r.h) / 2);
+        r = { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
+        const prevH = prevLabels.length / prevW;
+        for (let y = y0; y < y1; y++) {
+          const sy0 = 2 * y;
+          const sy1 = Math.min(prevH - 1, sy0 + 1);
+          for (let x = x0; x < x1; x++) {
+            const sx0 = 2 * x;
+            const sx1 = Math.min(prevW - 1, sx0 + 1);
+            let p = PRIORITY[prevLabels[sy0 * prevW + sx0]];
+            let q = PRIORITY[prevLabels[sy0 * prevW + sx1]];
+            if (q > p) p = q;
+            q = PRIORITY[prevLabels[sy1 * prevW + sx0]];
+            if (q > p) p = q;
+            q = PRIORITY[prevLabels[sy1 * prevW + sx1]];
+            if (q > p) p = q;
+            level.labels[y * level.width + x] = BY_PRIORITY[p];
+          }
+        }
+      }
+      const labels = level.labels ?? trimap.data;
+      this.writeLevel(level, labels, r);
+      prevLabels = labels;
+      prevW = level.width;
+    }
+  }
+
+  private writeLevel(level: OverlayLevel, labels: Uint8Array, r: Rect): void {
     const tx0 = Math.floor(r.x / TILE);
     const ty0 = Math.floor(r.y / TILE);
     const tx1 = Math.floor((r.x + r.w - 1) / TILE);
     const ty1 = Math.floor((r.y + r.h - 1) / TILE);
     for (let ty = ty0; ty <= ty1; ty++) {
       for (let tx = tx0; tx <= tx1; tx++) {
-        const t = this.tiles[ty * this.cols + tx];
+        const t = level.tiles[ty * level.cols + tx];
         const part = intersectRect(r, t);
-        if (!isEmptyRect(part)) this.writeTile(t, trimap, part);
+        if (!isEmptyRect(part)) this.writeTile(t, labels, level.width, part);
       }
     }
   }
 
-  private writeTile(t: Tile, trimap: Trimap, r: Rect): void {
+  private writeTile(t: Tile, labels: Uint8Array, stride: number, r: Rect): void {
     const img = t.ctx.createImageData(r.w, r.h);
     const px = new Uint32Array(img.data.buffer);
     const lut = this.lut;
-    const src = trimap.data;
     for (let y = 0; y < r.h; y++) {
-      const s = (r.y + y) * trimap.width + r.x;
+      const s = (r.y + y) * stride + r.x;
       const d = y * r.w;
-      for (let x = 0; x < r.w; x++) px[d + x] = lut[src[s + x]];
+      for (let x = 0; x < r.w; x++) px[d + x] = lut[labels[s + x]];
     }
     t.ctx.putImageData(img, r.x - t.x, r.y - t.y);
   }
 
-  /** Draws the visible tiles into an image-space context. */
-  draw(ctx: CanvasRenderingContext2D, visible: Rect): void {
-    drawTiles(ctx, this.tiles, visible);
+  /** Draws the visible tiles of the level that suits the zoom into an image-space context. */
+  draw(ctx: CanvasRenderingContext2D, zoom: number, visible: Rect): void {
+    let level = this.levels[0];
+    for (const l of this.levels) if (zoom * l.scale <= 1.0001) level = l;
+    drawTiles(ctx, level.tiles, visible, level.scale);
   }
 }
