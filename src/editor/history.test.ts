@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { History, PatchRecorder, stepBytes } from './history';
+import { History, PatchRecorder, rleDecode, rleEncode, stepBytes } from './history';
 import { drawCapsule, fillRect, floodFill, type LabelBuffer } from '../core/trimap/raster';
 
 function buf(w: number, h: number, v = 1): LabelBuffer {
@@ -109,5 +109,34 @@ describe('History', () => {
     h2.restore(s);
     expect(h2.bytes).toBe(h.bytes);
     expect(h2.undoCount).toBe(2);
+  });
+});
+
+describe('RLE patches', () => {
+  it('round-trips arbitrary bytes, including runs longer than 127 and 16383', () => {
+    const a = new Uint8Array(100_000);
+    a.fill(2, 10, 20_000);
+    a.fill(1, 20_000, 20_001);
+    for (let i = 50_000; i < 50_300; i++) a[i] = i % 3;
+    const e = rleEncode(a);
+    expect(e.length).toBeLessThan(1000);
+    expect(Buffer.from(rleDecode(e, a.length)).equals(Buffer.from(a))).toBe(true);
+    expect(() => rleDecode(e, a.length + 1)).toThrow(/corrupt/);
+  });
+  it('a whole-image step is stored compressed and still undoes exactly', () => {
+    const b = buf(512, 512);
+    fillRect(b, 0, 0, 100, 100, 2);
+    const before = b.data.slice();
+    const h = new History();
+    const rec = new PatchRecorder(b);
+    rec.touch({ x: 0, y: 0, w: 512, h: 512 });
+    b.data.fill(0);
+    const p = rec.finish({ x: 0, y: 0, w: 512, h: 512 })!;
+    h.push('fill all', [p]);
+    expect(h.bytes).toBeLessThan(2000);
+    h.undo(b);
+    expect(same(b.data, before)).toBe(true);
+    h.redo(b);
+    expect(b.data.every((v) => v === 0)).toBe(true);
   });
 });

@@ -8,6 +8,71 @@ export interface Patch {
   rect: Rect;
   before: Uint8Array;
   after: Uint8Array;
+  /** 'rle': before/after are run-length encoded (see rleEncode); absent: raw w*h bytes. */
+  encoding?: 'rle';
+}
+
+/**
+ * Run-length encoding for label patches: [value, run length as LEB128 varint]*. Labels come in long runs,
+ * so whole-image steps (fill all, import) shrink by orders of magnitude.
+ */
+export function rleEncode(a: Uint8Array): Uint8Array;
+export function rleEncode(a: Uint8Array, limit: number): Uint8Array | null;
+export function rleEncode(a: Uint8Array, limit = Infinity): Uint8Array | null {
+  const out: number[] = [];
+  let i = 0;
+  while (i < a.length) {
+    if (out.length > limit) return null; // not worth it
+    const v = a[i];
+    let j = i + 1;
+    while (j < a.length && a[j] === v) j++;
+    let n = j - i;
+    out.push(v);
+    while (n >= 0x80) {
+      out.push((n & 0x7f) | 0x80);
+      n >>>= 7;
+    }
+    out.push(n);
+    i = j;
+  }
+  return Uint8Array.from(out);
+}
+
+export function rleDecode(b: Uint8Array, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let o = 0;
+  let i = 0;
+  while (i < b.length) {
+    const v = b[i++];
+    let n = 0;
+    let shift = 0;
+    for (;;) {
+      const c = b[i++];
+      n += (c & 0x7f) * 2 ** shift;
+      if (c < 0x80) break;
+      shift += 7;
+    }
+    out.fill(v, o, o + n);
+    o += n;
+  }
+  if (o !== length) throw new Error(`corrupt RLE patch: ${o} of ${length} bytes`);
+  return out;
+}
+
+/** Patches at least this large are run-length encoded when that at least halves them. */
+const RLE_MIN_BYTES = 4096;
+
+function compact(p: Patch): Patch {
+  if (p.encoding || p.before.length < RLE_MIN_BYTES) return p;
+  const b = rleEncode(p.before, p.before.length / 2);
+  if (!b) return p;
+  const a = rleEncode(p.after, p.after.length / 2);
+  if (!a) return p;
+  return { rect: p.rect, before: b, after: a, encoding: 'rle' };
+}
+
+function patchBytes(p: Patch, side: 'before' | 'after'): Uint8Array {
+  return p.encoding === 'rle' ? rleDecode(p[side], p.rect.w * p.rect.h) : p[side];
 }
 
 export interface HistoryStep {
@@ -69,7 +134,7 @@ export class History {
   push(label: string, patches: Patch[]): HistoryStep {
     for (const s of this.redoStack) this.totalBytes -= stepBytes(s);
     this.redoStack = [];
-    const step: HistoryStep = { id: this.nextId++, label, patches };
+    const step: HistoryStep = { id: this.nextId++, label, patches: patches.map(compact) };
     this.undoStack.push(step);
     this.totalBytes += stepBytes(step);
     this.enforceCaps();
@@ -88,7 +153,7 @@ export class History {
   undo(buf: LabelBuffer): Rect {
     const step = this.undoStack.pop();
     if (!step) return { ...EMPTY_RECT };
-    for (let i = step.patches.length - 1; i >= 0; i--) writeRect(buf, step.patches[i].rect, step.patches[i].before);
+    for (let i = step.patches.length - 1; i >= 0; i--) writeRect(buf, step.patches[i].rect, patchBytes(step.patches[i], 'before'));
     this.redoStack.push(step);
     return boundsOf(step);
   }
@@ -96,7 +161,7 @@ export class History {
   redo(buf: LabelBuffer): Rect {
     const step = this.redoStack.pop();
     if (!step) return { ...EMPTY_RECT };
-    for (const p of step.patches) writeRect(buf, p.rect, p.after);
+    for (const p of step.patches) writeRect(buf, p.rect, patchBytes(p, 'after'));
     this.undoStack.push(step);
     return boundsOf(step);
   }
