@@ -3,7 +3,7 @@
 import { defineConfig } from '@playwright/test';
 import base from '../playwright.config';
 
-const port = Number(process.env.EDITOR_E2E_PORT ?? 4175);
+const port = Number(process.env.EDITOR_E2E_PORT ?? 4191);
 const outDir = process.env.EDITOR_E2E_DIST ?? '/tmp/ds-editor-dist';
 
 export default defineConfig({

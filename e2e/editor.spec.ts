@@ -213,3 +213,70 @@ test('help dialog lists the keymap; zoom and pan move the view', async ({ page }
   // painting did not happen while panning
   expect((await liveCounts(page))[2]).toBe(0);
 });
+
+/** Inserts an EXIF APP1 segment with the given orientation right after a JPEG's SOI marker. */
+function withExifOrientation(jpeg: Buffer, orientation: number): Buffer {
+  const tiff = Buffer.from([
+    0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00, // "II", 42, IFD0 at offset 8
+    0x01, 0x00, // one entry
+    0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, orientation, 0x00, 0x00, 0x00, // 0x0112 SHORT 1 value
+    0x00, 0x00, 0x00, 0x00, // no next IFD
+  ]);
+  const payload = Buffer.concat([Buffer.from('Exif\0\0', 'binary'), tiff]);
+  const len = payload.length + 2;
+  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, len >> 8, len & 0xff]), payload]);
+  return Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2)]);
+}
+
+test('EXIF orientation is honoured; paste and drop open images', async ({ page }) => {
+  await page.goto('/');
+  // A 40x20 JPEG, left half red and right half blue, made by the browser's encoder.
+  const b64 = await page.evaluate(async () => {
+    const c = new OffscreenCanvas(40, 20);
+    const ctx = c.getContext('2d')!;
+    ctx.fillStyle = '#f00';
+    ctx.fillRect(0, 0, 20, 20);
+    ctx.fillStyle = '#00f';
+    ctx.fillRect(20, 0, 20, 20);
+    const blob = await c.convertToBlob({ type: 'image/jpeg', quality: 0.95 });
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let s = '';
+    for (const v of bytes) s += String.fromCharCode(v);
+    return btoa(s);
+  });
+  const jpeg = withExifOrientation(Buffer.from(b64, 'base64'), 6); // 6: rotate 90 degrees clockwise
+  await chooseFile(page, 'Open image', { name: 'rotated.jpg', mimeType: 'image/jpeg', buffer: jpeg });
+  await expect(page.getByTestId('doc-name')).toContainText('rotated.jpg · 20×40');
+  const px = await page.evaluate(() => {
+    const im = window.__defectStudio!.editor.getImage()!;
+    const at = (x: number, y: number) => Array.from(im.data.slice((y * im.width + x) * 4, (y * im.width + x) * 4 + 3));
+    return { top: at(10, 5), bottom: at(10, 35) };
+  });
+  expect(px.top[0]).toBeGreaterThan(200); // the red left half is now on top
+  expect(px.top[2]).toBeLessThan(60);
+  expect(px.bottom[2]).toBeGreaterThan(200);
+  expect(await liveCounts(page)).toEqual([0, 800, 0]);
+
+  // Paste from the clipboard
+  const png = pngFile('clip.png', 64, 32, 4, () => [10, 200, 30, 255]).buffer.toString('base64');
+  await page.evaluate((data) => {
+    const bytes = Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'clip.png', { type: 'image/png' }));
+    window.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt }));
+  }, png);
+  await expect(page.getByTestId('doc-name')).toContainText('clip.png · 64×32');
+
+  // Drop onto the canvas
+  const png2 = pngFile('dropped.png', 30, 50, 4, () => [200, 10, 30, 255]).buffer.toString('base64');
+  await page.evaluate((data) => {
+    const bytes = Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0));
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
+    const el = document.querySelector('[data-testid="canvas"]')!;
+    el.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, png2);
+  await expect(page.getByTestId('doc-name')).toContainText('dropped.png · 30×50');
+  expect(await liveCounts(page)).toEqual([0, 1500, 0]);
+});
