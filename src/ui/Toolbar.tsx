@@ -141,6 +141,21 @@ export function ToolPalette() {
         />
       </div>
 
+      {s.tool === 'eraser' && (
+        <div className="ds-palette-section">
+          <label className="ds-palette-title" htmlFor={`${sizeId}-base`}>
+            Eraser returns to
+          </label>
+          <select id={`${sizeId}-base`} value={s.baseClass} onChange={(e) => editor.setBaseClass(Number(e.target.value) as TrimapClass)}>
+            {CLASS_ORDER.map((c) => (
+              <option key={c} value={c}>
+                {CLASS_LABELS[c]}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+
       <div className="ds-palette-section">
         <button type="button" disabled={!has} onClick={() => editor.fillAll()} title={`Fill the whole image with the current class${keyHint('edit.fillAll')}`}>
           Fill all

@@ -95,14 +95,20 @@ export function exportTrimap(): void {
 // ---- autosave ---------------------------------------------------------------------------------------------
 
 let autosaver: Autosaver | null = null;
+let starting: Promise<void> | null = null;
 
 export function getAutosaver(): Autosaver | null {
   return autosaver;
 }
 
 /** Restores the previous session (if any) and starts autosaving. Safe to call more than once. */
-export async function startAutosave(): Promise<void> {
-  if (autosaver || typeof indexedDB === 'undefined') {
+export function startAutosave(): Promise<void> {
+  starting ??= startAutosaveOnce();
+  return starting;
+}
+
+async function startAutosaveOnce(): Promise<void> {
+  if (typeof indexedDB === 'undefined') {
     useUi.getState().set({ restored: true });
     return;
   }

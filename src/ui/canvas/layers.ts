@@ -58,7 +58,25 @@ function drawTiles(ctx: CanvasRenderingContext2D, tiles: Tile[], visible: Rect, 
   }
 }
 
-/** The photo: full-resolution tiles and half-resolution levels for zoomed-out views. */
+/** 2x2 box-filtered half-resolution copy of an RGBA buffer (odd edges repeat the last row / column). */
+function halveRGBA(src: Uint8ClampedArray, w: number, h: number): { data: Uint8ClampedArray; w: number; h: number } {
+  const hw = Math.ceil(w / 2);
+  const hh = Math.ceil(h / 2);
+  const out = new Uint8ClampedArray(hw * hh * 4);
+  for (let y = 0; y < hh; y++) {
+    const r0 = 2 * y * w * 4;
+    const r1 = Math.min(h - 1, 2 * y + 1) * w * 4;
+    for (let x = 0; x < hw; x++) {
+      const c0 = 2 * x * 4;
+      const c1 = Math.min(w - 1, 2 * x + 1) * 4;
+      const o = (y * hw + x) * 4;
+      for (let k = 0; k < 4; k++) out[o + k] = (src[r0 + c0 + k] + src[r0 + c1 + k] + src[r1 + c0 + k] + src[r1 + c1 + k] + 2) >> 2;
+    }
+  }
+  return { data: out, w: hw, h: hh };
+}
+
+/** The photo: full-resolution tiles and half-resolution levels for zoomed-out views (no full-size canvas). */
 export class PhotoLayer {
   readonly width: number;
   readonly height: number;
@@ -67,26 +85,26 @@ export class PhotoLayer {
   constructor(image: RGBAImage) {
     this.width = image.width;
     this.height = image.height;
-    const full = document.createElement('canvas');
-    full.width = image.width;
-    full.height = image.height;
-    const fctx = full.getContext('2d');
-    if (!fctx) throw new Error('This browser has no 2D canvas.');
-    fctx.putImageData(new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height), 0, 0);
-    let src: HTMLCanvasElement = full;
+    let data = image.data;
+    let w = image.width;
+    let h = image.height;
     let scale = 1;
     for (;;) {
-      const tiles = makeTiles(src.width, src.height, TILE);
-      for (const t of tiles) t.ctx.drawImage(src, t.x, t.y, t.w, t.h, 0, 0, t.w, t.h);
+      const tiles = makeTiles(w, h, TILE);
+      for (const t of tiles) {
+        const img = t.ctx.createImageData(t.w, t.h);
+        for (let y = 0; y < t.h; y++) {
+          const s = ((t.y + y) * w + t.x) * 4;
+          img.data.set(data.subarray(s, s + t.w * 4), y * t.w * 4);
+        }
+        t.ctx.putImageData(img, 0, 0);
+      }
       this.levels.push({ scale, tiles });
-      if (src.width <= 1024 && src.height <= 1024) break;
-      const half = document.createElement('canvas');
-      half.width = Math.max(1, Math.ceil(src.width / 2));
-      half.height = Math.max(1, Math.ceil(src.height / 2));
-      const hctx = half.getContext('2d')!;
-      hctx.imageSmoothingQuality = 'high';
-      hctx.drawImage(src, 0, 0, half.width, half.height);
-      src = half;
+      if (w <= 1024 && h <= 1024) break;
+      const half = halveRGBA(data, w, h);
+      data = half.data;
+      w = half.w;
+      h = half.h;
       scale *= 2;
     }
   }
