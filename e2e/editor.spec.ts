@@ -280,3 +280,36 @@ test('EXIF orientation is honoured; paste and drop open images', async ({ page }
   await expect(page.getByTestId('doc-name')).toContainText('dropped.png · 30×50');
   expect(await liveCounts(page)).toEqual([0, 1500, 0]);
 });
+
+test('a 4096x4096 photo opens and paints; brush size keys and Alt+wheel', async ({ page }) => {
+  test.setTimeout(240_000); // encoding a 64 MB PNG on a busy 2-core machine
+  await page.goto('/');
+  const big = pngFile('big.png', 4096, 4096, 3, (x, y) => [(x >> 4) & 255, (y >> 4) & 255, 90]);
+  await chooseFile(page, 'Open image', big);
+  await expect(page.getByTestId('doc-name')).toContainText('big.png · 4096×4096', { timeout: 30_000 });
+  await page.getByRole('radio', { name: 'Defect' }).check();
+  await page.getByRole('button', { name: 'Brush', exact: true }).click();
+  const size0 = await page.evaluate(() => window.__defectStudio!.editor.getSettings().size);
+  await page.getByTestId('canvas').hover();
+  await page.keyboard.press(']');
+  const size1 = await page.evaluate(() => window.__defectStudio!.editor.getSettings().size);
+  expect(size1).toBeGreaterThan(size0);
+  await page.keyboard.down('Alt');
+  await page.mouse.wheel(0, -200);
+  await page.keyboard.up('Alt');
+  const size2 = await page.evaluate(() => window.__defectStudio!.editor.getSettings().size);
+  expect(size2).toBeGreaterThan(size1);
+  await page.evaluate(() => window.__defectStudio!.editor.setSize(200));
+  const zoom = await page.evaluate(() => window.__defectStudio!.editor.getViewport().zoom);
+  await dragImage(page, [[1000, 1000], [2000, 1500], [3000, 1000]]);
+  const c = await liveCounts(page);
+  // a 200 px wide stroke about 2240 px long
+  expect(c[2]).toBeGreaterThan(200 * 2000);
+  expect(c[2]).toBeLessThan(200 * 2600);
+  expect(c[0]).toBe(0);
+  const histBytes = await page.evaluate(() => window.__defectStudio!.editor.history.bytes);
+  expect(histBytes).toBeLessThan(2 * 2300 * 800); // a dirty-rect patch, not the whole image
+  await page.getByRole('button', { name: 'Undo' }).click();
+  expect(await liveCounts(page)).toEqual([0, 4096 * 4096, 0]);
+  expect(await page.evaluate(() => window.__defectStudio!.editor.getViewport().zoom)).toBe(zoom);
+});
