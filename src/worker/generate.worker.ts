@@ -3,7 +3,7 @@
 // runs a model. Messages are typed (protocol.ts); pixels and previews cross as transferred buffers.
 import { createEngine, type Engine } from './engine';
 import { fetchPack, openDefaultCache, PackLoadError } from './packFetch';
-import { defectBounds, previewFromLatent, rgbGridToPatch } from './preview';
+import { cropThumbnail, defectBounds, previewFromLatent, resultPatch, rgbGridToPatch } from './preview';
 import { resolveBackend } from './ortEnv';
 import { validateSettings, type ActiveBackend, type ErrorCode, type FromWorker, type GenerateMessage, type LoadMessage, type ToWorker } from './protocol';
 import { DEFECT, type RGBAImage, type Trimap } from '../core/image';
@@ -182,6 +182,10 @@ async function generate(m: GenerateMessage) {
     if (changedOutside) throw new Error(`the pipeline changed ${changedOutside} pixels outside the defect region`);
     const imgBuf = out.buffer as ArrayBuffer;
     const maskBuf = result.mask.buffer as ArrayBuffer;
+    const patch = resultPatch(result.image, trimap, region);
+    const patchBuf = patch.data.buffer as ArrayBuffer;
+    const THUMB = 96;
+    const thumbBuf = cropThumbnail(result.image, result.crop, THUMB).buffer as ArrayBuffer;
     post(
       {
         type: 'done',
@@ -192,8 +196,10 @@ async function generate(m: GenerateMessage) {
         timings: { ...result.timings, workerTotal: performance.now() - t0 },
         adaptation: result.adaptation,
         backend: eng.backend,
+        patch: { x: patch.x, y: patch.y, width: patch.width, height: patch.height, data: patchBuf },
+        thumbnail: { width: THUMB, height: THUMB, data: thumbBuf },
       },
-      [imgBuf, maskBuf],
+      [imgBuf, maskBuf, patchBuf, thumbBuf],
     );
   } catch (e) {
     if (abort.signal.aborted) {

@@ -42,10 +42,15 @@ export async function resolveBackend(setting: BackendSetting): Promise<{ backend
   return { backend: 'webgpu' };
 }
 
-export function threadCount(): number {
+/**
+ * WASM threads: one per core but one, which stays free for the page (painting, previews), at most 8.
+ * Without cross-origin isolation there is no SharedArrayBuffer, so 1.
+ */
+export function threadCount(requested = 0): number {
   if (!self.crossOriginIsolated) return 1;
   const n = self.navigator.hardwareConcurrency || 1;
-  return Math.max(1, Math.min(n, 8));
+  if (requested > 0) return Math.min(requested, n);
+  return Math.max(1, Math.min(n - 1, 8));
 }
 
 let loaded: { kind: 'wasm' | 'webgpu'; ort: WebOrtModule } | null = null;

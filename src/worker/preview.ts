@@ -130,3 +130,40 @@ export function previewFromLatent(args: {
   const rgb = latentToRgb(args.x0Hat, args.latentShape, args.matrix, args.bias);
   return rgbGridToPatch(rgb, h, w, args.crop, args.trimap, args.region);
 }
+
+/** The result inside `region`, alpha 255 where the trimap says defect and 0 elsewhere. */
+export function resultPatch(image: { width: number; data: Uint8ClampedArray }, trimap: Trimap, region: Rect): PreviewPatch {
+  const { x: rx, y: ry, width: rw, height: rh } = region;
+  const data = new Uint8ClampedArray(rw * rh * 4);
+  for (let y = 0; y < rh; y++)
+    for (let x = 0; x < rw; x++) {
+      const si = (ry + y) * image.width + rx + x;
+      if (trimap.data[si] !== DEFECT) continue;
+      const o = (y * rw + x) * 4;
+      data[o] = image.data[si * 4];
+      data[o + 1] = image.data[si * 4 + 1];
+      data[o + 2] = image.data[si * 4 + 2];
+      data[o + 3] = 255;
+    }
+  return { x: rx, y: ry, width: rw, height: rh, data };
+}
+
+/** A size x size RGBA thumbnail of the crop window (nearest sampling; outside the image: transparent). */
+export function cropThumbnail(image: { width: number; height: number; data: Uint8ClampedArray }, crop: CropWindow, size: number): Uint8ClampedArray {
+  const out = new Uint8ClampedArray(size * size * 4);
+  for (let y = 0; y < size; y++) {
+    const iy = Math.floor(crop.y + ((y + 0.5) * crop.size) / size);
+    if (iy < 0 || iy >= image.height) continue;
+    for (let x = 0; x < size; x++) {
+      const ix = Math.floor(crop.x + ((x + 0.5) * crop.size) / size);
+      if (ix < 0 || ix >= image.width) continue;
+      const si = (iy * image.width + ix) * 4;
+      const o = (y * size + x) * 4;
+      out[o] = image.data[si];
+      out[o + 1] = image.data[si + 1];
+      out[o + 2] = image.data[si + 2];
+      out[o + 3] = 255;
+    }
+  }
+  return out;
+}

@@ -102,6 +102,10 @@ export interface DoneMessage {
   timings: Record<string, number>;
   adaptation?: AdaptationReport;
   backend: ActiveBackend;
+  /** The defect's bounding box of the result, alpha 255 inside the defect (for display). */
+  patch: { x: number; y: number; width: number; height: number; data: ArrayBuffer };
+  /** A small RGBA view of the context crop, for the gallery. */
+  thumbnail: { width: number; height: number; data: ArrayBuffer };
 }
 export interface CancelledMessage {
   type: 'cancelled';

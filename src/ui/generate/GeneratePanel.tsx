@@ -1,5 +1,6 @@
 // The generation side panel: model, prompt and settings, Generate/Stop, progress, results, export.
-import { useEffect, useId } from 'react';
+import { useEffect, useId, useRef } from 'react';
+import { thumbnails } from './buffers';
 import { useModel, useResults, useRun, useSettings, STAGE_LABELS, type SettingsState } from './stores';
 import { ensureModel, exportDatasetZip, exportSelected, generate, selectResult, setBackend, setResultStatus, stop } from './controller';
 import { useGenerateKeys } from './keys';
@@ -171,6 +172,19 @@ function ProgressSection() {
   );
 }
 
+function Thumb({ id }: { id: number }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const t = thumbnails.get(id);
+    const c = ref.current;
+    if (!t || !c) return;
+    c.width = t.width;
+    c.height = t.height;
+    c.getContext('2d')?.putImageData(new ImageData(new Uint8ClampedArray(t.data), t.width, t.height), 0, 0);
+  }, [id]);
+  return <canvas ref={ref} width={96} height={96} style={{ width: 64, height: 64 }} aria-hidden="true" />;
+}
+
 function ResultsSection() {
   const { results, selectedId, wipe } = useResults();
   const s = useSettings();
@@ -191,7 +205,7 @@ function ResultsSection() {
             className={`ds-thumb${r.id === selectedId ? ' ds-selected' : ''}${r.status === 'accepted' ? ' ds-accepted' : ''}`}
             onClick={() => selectResult(r.id)}
           >
-            {r.thumbUrl ? <img src={r.thumbUrl} alt="" width={64} height={64} /> : r.id}
+            <Thumb id={r.id} />
             <span>seed {r.seed}</span>
           </button>
         ))}

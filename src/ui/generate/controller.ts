@@ -5,7 +5,7 @@ import { errorTitle, validateSettings, type BackendSetting, type DoneMessage, ty
 import { defectNameFromPrompt, exportDataset as buildDatasetZip, exportSingle, safeStem, type DatasetItem } from '../../core/export';
 import { DEFECT, type RGBAImage } from '../../core/image';
 import { applyPackDefaults, settingsToRequest, useModel, useResults, useRun, useSettings } from './stores';
-import { overlay, resultBuffers, thumbnailUrl } from './buffers';
+import { overlay, resultBuffers, thumbnails } from './buffers';
 import { downloadBytes } from './download';
 import pkg from '../../../package.json';
 
@@ -151,6 +151,8 @@ export async function generate(): Promise<void> {
           // Once a full-decode preview arrived, keep it until the next one (it is the better picture).
           if (m.preview && currentRunId === id) overlay.showPreview(m.preview, !decodedShown);
           useRun.setState((r) => ({ step: m.step + 1, totalSteps: m.totalSteps, stage: m.stage, previewFrames: r.previewFrames + (m.preview ? 1 : 0) }));
+          // The page's own work per step (preview blit + progress render), for the benchmark.
+          performance.measure('ds:step', { start: now, end: performance.now() });
         },
         onStage: (m) => useRun.setState({ stage: m.stage }),
         onDecoded: (m) => {
@@ -176,7 +178,9 @@ export async function generate(): Promise<void> {
         break;
       }
       lastRunTimings.doneAt = performance.now();
-      await addResult(res, { image, trimap, imageName, sourceKey, seed, settings });
+      const t0 = performance.now();
+      addResult(res, { image, trimap, imageName, sourceKey, seed, settings });
+      performance.measure('ds:result', { start: t0, end: performance.now() });
       useRun.setState({ stage: '', step: res ? useRun.getState().totalSteps : 0 });
     }
   } finally {
@@ -186,7 +190,7 @@ export async function generate(): Promise<void> {
   }
 }
 
-async function addResult(
+function addResult(
   res: DoneMessage,
   ctx: { image: RGBAImage; trimap: { width: number; height: number; data: Uint8Array }; imageName: string; sourceKey: string; seed: number; settings: ReturnType<typeof settingsToRequest> },
 ) {
@@ -200,16 +204,12 @@ async function addResult(
     adaptation: res.adaptation,
   };
   resultBuffers.set(id, buffers);
-  let thumbUrl = '';
-  try {
-    thumbUrl = await thumbnailUrl(buffers);
-  } catch {
-    /* no thumbnail */
-  }
+  thumbnails.set(id, { width: res.thumbnail.width, height: res.thumbnail.height, data: new Uint8ClampedArray(res.thumbnail.data) });
+  overlay.addResultPatch(id, res.patch);
   useResults.setState((st) => ({
     results: [
       ...st.results,
-      { id, seed: ctx.seed, settings: ctx.settings, imageName: ctx.imageName, sourceKey: ctx.sourceKey, status: 'new', thumbUrl, backend: res.backend, timings: res.timings },
+      { id, seed: ctx.seed, settings: ctx.settings, imageName: ctx.imageName, sourceKey: ctx.sourceKey, status: 'new', backend: res.backend, timings: res.timings },
     ],
     selectedId: id,
     wipe: 1,

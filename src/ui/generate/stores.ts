@@ -150,7 +150,6 @@ export interface ResultMeta {
   imageName: string;
   sourceKey: string;
   status: 'new' | 'accepted' | 'discarded';
-  thumbUrl: string;
   backend: ActiveBackend;
   timings: Record<string, number>;
 }
