@@ -34,4 +34,12 @@ test('WebGPU backend: load, generate, exact paste', async ({ page }) => {
   expect(maskWrong).toBe(0);
   expect(nonFinite).toBe(0);
   await expect(page.getByText(/webgpu/).first()).toBeVisible();
+
+  // A lost GPU device falls back to WASM, says so, and the next run works.
+  await page.evaluate(() => window.__defectStudioGeneration!.simulateDeviceLost());
+  await expect(page.getByTestId('backend-in-use')).toContainText('WASM', { timeout: 60_000 });
+  await expect(page.getByTestId('generation-notice')).toContainText('GPU device was lost');
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(page.getByRole('listitem')).toHaveCount(2, { timeout: 120_000 });
+  await expect(page.getByText(/· wasm ·/)).toBeVisible();
 });

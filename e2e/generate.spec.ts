@@ -29,6 +29,17 @@ test.describe('generation (WASM)', () => {
     const frames = await page.evaluate(() => window.__defectStudioGeneration!.overlay.frames);
     expect(frames - framesBefore).toBe(4);
 
+    // The result shows above the photo; hold Tab for the original; the Compare slider wipes.
+    const overlayEl = page.getByTestId('generation-overlay');
+    await expect(overlayEl).toBeVisible();
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.keyboard.down('Tab');
+    await expect(overlayEl).toBeHidden();
+    await page.keyboard.up('Tab');
+    await expect(overlayEl).toBeVisible();
+    await page.getByLabel('Compare').fill('25');
+    await expect(overlayEl).toHaveCSS('clip-path', /inset\(0px 75% 0px 0px\)|inset\(0px 75%/);
+
     const doc = await documentPixels(page);
     const downloads: import('@playwright/test').Download[] = [];
     page.on('download', (d) => downloads.push(d));
@@ -65,6 +76,16 @@ test.describe('generation (WASM)', () => {
     expect(rec.model.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(rec.app.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(typeof rec.seed).toBe('number');
+  });
+
+  test('the second visit loads the pack from the cache', async ({ page }) => {
+    const served = await serveTestPacks(page);
+    await openApp(page);
+    const first = served.requests.length;
+    expect(first).toBeGreaterThan(5); // the manifest and every file
+    await page.reload();
+    await expect(page.getByTestId('model-status')).toHaveText(/ready \(from cache\)/, { timeout: 90_000 });
+    expect(served.requests.slice(first)).toEqual(['tiny-builtin/defect-studio.json']); // only the manifest is asked again
   });
 
   test('Stop cancels within a step and keeps nothing partial', async ({ page }) => {

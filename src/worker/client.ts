@@ -172,6 +172,11 @@ export class GenerationClient {
     return { id, done };
   }
 
+  /** Test hook: make the worker act as if its GPU device was lost. */
+  simulateDeviceLost(): void {
+    this.post({ type: 'simulate-device-lost' });
+  }
+
   cancel(id: number): void {
     this.post({ type: 'cancel', id });
   }

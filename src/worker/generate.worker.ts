@@ -229,6 +229,9 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     case 'load':
       queue = queue.then(() => load(m));
       return;
+    case 'simulate-device-lost':
+      if (engine?.backend === 'webgpu') onDeviceLost('simulated by a test');
+      return;
     case 'generate':
       queue = queue.then(() => {
         if (cancelledBeforeStart.delete(m.id)) {

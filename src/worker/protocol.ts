@@ -44,7 +44,11 @@ export interface CancelMessage {
   type: 'cancel';
   id: number; // the generate id to cancel
 }
-export type ToWorker = LoadMessage | GenerateMessage | CancelMessage;
+/** Test hook: behave as if the GPU device was lost (the real path is GPUDevice.lost). */
+export interface SimulateDeviceLostMessage {
+  type: 'simulate-device-lost';
+}
+export type ToWorker = LoadMessage | GenerateMessage | CancelMessage | SimulateDeviceLostMessage;
 
 // ---- worker -> page
 export interface LoadProgressMessage {

@@ -46,7 +46,10 @@ function getClient(backend: BackendSetting): GenerationClient {
       loading = null;
       void ensureModel();
     },
-    onBackendChanged: (b, reason) => useModel.setState({ backend: b, backendNote: reason }),
+    onBackendChanged: (b, reason) => {
+      useModel.setState({ backend: b, backendNote: reason });
+      useRun.setState({ notice: reason });
+    },
   });
   return client;
 }
@@ -304,6 +307,7 @@ declare global {
       lastCancel: typeof lastCancel;
       results: typeof resultBuffers;
       crashWorker: () => void;
+      simulateDeviceLost: () => void;
     };
   }
 }
@@ -314,5 +318,6 @@ if (typeof window !== 'undefined') {
     lastCancel,
     results: resultBuffers,
     crashWorker: () => client?.crash('the generation worker was stopped (test)'),
+    simulateDeviceLost: () => client?.simulateDeviceLost(),
   };
 }
