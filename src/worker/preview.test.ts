@@ -30,3 +30,19 @@ describe('preview', () => {
     expect(opaque).toBe(2);
   });
 });
+
+describe('result patch and thumbnail', () => {
+  it('keeps only defect pixels of the result and samples the crop', async () => {
+    const { resultPatch, cropThumbnail } = await import('./preview');
+    const w = 4, h = 4;
+    const data = new Uint8ClampedArray(w * h * 4).map((_, i) => i & 255);
+    const tri = new Uint8Array(w * h).fill(1);
+    tri[5] = 2;
+    const p = resultPatch({ width: w, data }, { width: w, height: h, data: tri }, { x: 1, y: 1, width: 2, height: 1 });
+    expect(Array.from(p.data)).toEqual([20, 21, 22, 255, 0, 0, 0, 0]);
+    const t = cropThumbnail({ width: w, height: h, data }, { x: -2, y: 0, size: 4 }, 2);
+    expect(Array.from(t.slice(0, 4))).toEqual([0, 0, 0, 0]); // outside the image: transparent
+    // thumbnail (1, 0) samples the crop at (3, 1) -> image (1, 1), pixel index 5
+    expect(Array.from(t.slice(4, 8))).toEqual([20, 21, 22, 255]);
+  });
+});
