@@ -158,6 +158,9 @@ test('a reload restores image, painting and undo position', async ({ page }) => 
   await page.getByRole('button', { name: 'Line' }).click();
   await dragImage(page, [[300, 300], [450, 400]]);
   await page.getByRole('button', { name: 'Undo' }).click();
+  await page.getByTestId('canvas').hover();
+  await page.mouse.wheel(0, -200); // zoom in: the view is part of the session too
+  const view = await page.evaluate(() => window.__defectStudio!.editor.getViewport());
   const hash = await trimapHash(page);
   const counts = await liveCounts(page);
   expect(counts[2]).toBeGreaterThan(0);
@@ -168,6 +171,10 @@ test('a reload restores image, painting and undo position', async ({ page }) => 
   expect(await trimapHash(page)).toBe(hash);
   const h = await page.evaluate(() => ({ u: window.__defectStudio!.editor.history.undoCount, r: window.__defectStudio!.editor.history.redoCount }));
   expect(h).toEqual({ u: 1, r: 1 });
+  await expect(page.getByRole('button', { name: 'Line' })).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByRole('radio', { name: 'Defect' })).toBeChecked();
+  const view2 = await page.evaluate(() => window.__defectStudio!.editor.getViewport());
+  expect([view2.zoom, view2.x, view2.y]).toEqual([view.zoom, view.x, view.y]);
   await page.getByRole('button', { name: 'Redo' }).click();
   expect((await liveCounts(page))[2]).toBeGreaterThan(counts[2]);
 

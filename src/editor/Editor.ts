@@ -53,6 +53,9 @@ export interface SessionState {
   trimap: Trimap;
   undo: HistoryStep[];
   redo: HistoryStep[];
+  /** Tool settings and view at save time (optional: older saves lack them). */
+  settings?: ToolSettings;
+  view?: { zoom: number; x: number; y: number };
 }
 
 export class Editor {
@@ -66,6 +69,8 @@ export class Editor {
   revision = 0;
   /** Increments when a new image is loaded (or the document cleared). */
   imageRevision = 0;
+  /** True while the view is the one a restored session brought (the UI then does not re-fit it). */
+  viewFromSession = false;
 
   private settings: ToolSettings = { tool: 'brush', cls: DEFECT, size: 24, baseClass: OBJECT };
   private viewport: Viewport = { zoom: 1, x: 0, y: 0, viewWidth: 800, viewHeight: 600 };
@@ -148,6 +153,7 @@ export class Editor {
     this.revision++;
     this.imageRevision++;
     this.viewport = fitImage(this.viewport, image.width, image.height);
+    this.viewFromSession = false;
     this.emit({ type: 'document' });
     this.emit({ type: 'history' });
     this.emit({ type: 'view' });
@@ -174,6 +180,17 @@ export class Editor {
     this.loadImage(s.image, s.imageName, s.trimap);
     this.history.restore({ undo: s.undo, redo: s.redo });
     this.emit({ type: 'history' });
+    if (s.settings) {
+      const { tool, cls, size, baseClass } = s.settings;
+      if (tool in this.tools) this.setTool(tool);
+      this.setClass(cls);
+      this.setBaseClass(baseClass);
+      this.setSize(size);
+    }
+    if (s.view && s.view.zoom > 0) {
+      this.setViewport({ ...this.viewport, zoom: s.view.zoom, x: s.view.x, y: s.view.y });
+      this.viewFromSession = true;
+    }
   }
 
   /** Closes the document ("New"). */

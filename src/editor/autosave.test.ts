@@ -23,6 +23,9 @@ describe('autosave', () => {
     paint(ed, 30, 30, BACKGROUND);
     paint(ed, 40, 5, DEFECT);
     ed.undo(); // undo position: 2 undo, 1 redo
+    ed.setTool('line');
+    ed.setSize(7);
+    ed.zoomAt(2, 10, 10);
     await saver.flush();
     const trimapBytes = ed.getTrimap()!.data.slice();
 
@@ -35,6 +38,9 @@ describe('autosave', () => {
     expect(Buffer.from(ed2.getTrimap()!.data).equals(Buffer.from(trimapBytes))).toBe(true);
     expect(ed2.history.undoCount).toBe(2);
     expect(ed2.history.redoCount).toBe(1);
+    expect(ed2.getSettings()).toEqual(ed.getSettings());
+    expect(ed2.getViewport().zoom).toBe(ed.getViewport().zoom);
+    expect(ed2.getViewport().x).toBe(ed.getViewport().x);
     ed2.redo();
     ed.redo();
     expect(Buffer.from(ed2.getTrimap()!.data).equals(Buffer.from(ed.getTrimap()!.data))).toBe(true);

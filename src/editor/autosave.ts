@@ -6,6 +6,12 @@
 import type { RGBAImage, Trimap } from '../core/image';
 import type { Editor, SessionState } from './Editor';
 import type { HistoryStep } from './history';
+import type { ToolSettings } from './tools';
+
+interface StoredUi {
+  settings: ToolSettings;
+  view: { zoom: number; x: number; y: number };
+}
 
 const DB_VERSION = 1;
 const KV = 'kv';
@@ -67,7 +73,8 @@ export class SessionDb {
 
   async write(p: {
     image?: StoredImage;
-    state: StoredState;
+    state?: StoredState;
+    ui?: StoredUi;
     putSteps: HistoryStep[];
     deleteStepIds: number[];
   }): Promise<void> {
@@ -76,7 +83,8 @@ export class SessionDb {
     const kv = tx.objectStore(KV);
     const steps = tx.objectStore(STEPS);
     if (p.image) kv.put(p.image, 'image');
-    kv.put(p.state, 'state');
+    if (p.state) kv.put(p.state, 'state');
+    if (p.ui) kv.put(p.ui, 'ui');
     for (const s of p.putSteps) steps.put(s);
     for (const id of p.deleteStepIds) steps.delete(id);
     await done(tx);
@@ -88,6 +96,7 @@ export class SessionDb {
     const kv = tx.objectStore(KV);
     const image = (await req(kv.get('image'))) as StoredImage | undefined;
     const state = (await req(kv.get('state'))) as StoredState | undefined;
+    const ui = (await req(kv.get('ui'))) as StoredUi | undefined;
     if (!image || !state || image.width !== state.width || image.height !== state.height) return null;
     const steps = tx.objectStore(STEPS);
     const load = async (ids: number[]) => {
@@ -104,7 +113,15 @@ export class SessionDb {
     const img: RGBAImage = { width: image.width, height: image.height, data: image.data };
     const trimap: Trimap = { width: state.width, height: state.height, data: state.trimap };
     // A missing step (should not happen: one transaction writes them) drops the history, never the painting.
-    return { image: img, imageName: image.name, trimap, undo: undo && redo ? undo : [], redo: undo && redo ? redo : [] };
+    return {
+      image: img,
+      imageName: image.name,
+      trimap,
+      undo: undo && redo ? undo : [],
+      redo: undo && redo ? redo : [],
+      settings: ui?.settings,
+      view: ui?.view,
+    };
   }
 
   async clear(): Promise<void> {
@@ -138,6 +155,8 @@ export class Autosaver {
   private savedImageRevision = -1;
   private savedStepIds = new Set<number>();
   private dirty = false;
+  /** Only settings or the view changed: a small write. */
+  private dirtyUi = false;
   private chain: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | null = null;
   private readonly delayMs: number;
@@ -167,6 +186,7 @@ export class Autosaver {
     if (this.unsubscribe) return;
     this.unsubscribe = this.editor.subscribe((c) => {
       if (c.type === 'document' || c.type === 'trimap' || c.type === 'history') this.schedule();
+      else if (c.type === 'settings' || c.type === 'view') this.schedule(true);
     });
   }
 
@@ -177,8 +197,9 @@ export class Autosaver {
     this.timer = null;
   }
 
-  private schedule(): void {
-    this.dirty = true;
+  private schedule(uiOnly = false): void {
+    if (uiOnly) this.dirtyUi = true;
+    else this.dirty = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -188,7 +209,7 @@ export class Autosaver {
 
   /** True while changes are waiting to be written. */
   get pending(): boolean {
-    return this.dirty;
+    return this.dirty || this.dirtyUi;
   }
 
   /** Writes pending changes now (serialised with any write in progress). */
@@ -203,10 +224,22 @@ export class Autosaver {
     return this.chain;
   }
 
+  private uiRecord(): StoredUi {
+    const vp = this.editor.getViewport();
+    return { settings: { ...this.editor.getSettings() }, view: { zoom: vp.zoom, x: vp.x, y: vp.y } };
+  }
+
   private async writeNow(): Promise<void> {
-    if (!this.dirty) return;
-    this.dirty = false;
     const ed = this.editor;
+    if (!this.dirty) {
+      if (this.dirtyUi && ed.hasDocument()) {
+        this.dirtyUi = false;
+        await this.db.write({ ui: this.uiRecord(), putSteps: [], deleteStepIds: [] });
+      }
+      return;
+    }
+    this.dirty = false;
+    this.dirtyUi = false;
     const image = ed.getImage();
     const trimap = ed.getTrimap();
     if (!image || !trimap) {
@@ -232,6 +265,7 @@ export class Autosaver {
         undoIds: snap.undo.map((s) => s.id),
         redoIds: snap.redo.map((s) => s.id),
       },
+      ui: this.uiRecord(),
       putSteps,
       deleteStepIds: deleteStepIds.filter((id) => !liveIds.has(id)),
     });

@@ -164,7 +164,8 @@ export function CanvasView() {
       const w = Math.max(1, Math.floor(el.clientWidth));
       const h = Math.max(1, Math.floor(el.clientHeight));
       setSize({ w, h });
-      editor.setViewSize(w, h, !fitted.current);
+      // A resize keeps the view; only an image shown before the canvas was first measured is re-fitted.
+      editor.setViewSize(w, h, editor.hasDocument() && !fitted.current && !editor.viewFromSession);
       if (editor.hasDocument()) fitted.current = true;
     });
     ro.observe(el);
@@ -189,11 +190,14 @@ export function CanvasView() {
     }
     overlayRef.current!.update(tri);
     setLayersRev((r) => r + 1);
+    // The editor fits a new image to its view size (and a restored session brings its own view); refit
+    // only when the canvas was measured after that.
     const el = containerRef.current;
-    if (el && el.clientWidth > 0) {
-      editor.setViewSize(el.clientWidth, el.clientHeight, true);
-      fitted.current = true;
+    const shown = editor.getViewport();
+    if (el && el.clientWidth > 0 && (el.clientWidth !== shown.viewWidth || el.clientHeight !== shown.viewHeight)) {
+      editor.setViewSize(el.clientWidth, el.clientHeight, !editor.viewFromSession);
     }
+    fitted.current = true;
     requestDraw(true, true);
   }, [imageRev]);
 
