@@ -133,9 +133,12 @@ test.describe('generation (WASM)', () => {
     const painted = await paintDefect(page);
     await setField(page, 'Steps', '2');
     await setField(page, 'Variants', '2');
+    await setField(page, 'Decode preview every', '1'); // a full VAE decode after step 1 of 2
     await page.getByRole('textbox', { name: 'Prompt' }).fill('a metal surface with a scratch');
     await page.keyboard.press('Control+Enter');
     await expect(page.getByRole('listitem')).toHaveCount(2, { timeout: 60_000 });
+    const g = await page.evaluate(() => ({ frames: window.__defectStudioGeneration!.overlay.frames, decoded: window.__defectStudioGeneration!.overlay.decodedFrames }));
+    expect(g).toEqual({ frames: 4, decoded: 2 });
     for (const item of await page.getByRole('listitem').all()) {
       await item.click();
       await page.getByRole('button', { name: 'Accept' }).click();
