@@ -198,6 +198,33 @@ describe('Editor tools', () => {
   });
 });
 
+describe('Editor seam for the generation UI', () => {
+  it('replaceImage keeps trimap and history; clearDocument empties; revisions move', () => {
+    const ed = new Editor();
+    ed.loadImage(image(8, 8), 'a.png');
+    ed.setClass(DEFECT);
+    drag(ed, [[2, 2]]);
+    const rev = ed.revision;
+    const imgRev = ed.imageRevision;
+    const t = bytes(ed);
+    const next = image(8, 8);
+    next.data.fill(7);
+    ed.replaceImage(next, 'a (generated).png');
+    expect(ed.getImage()).toBe(next);
+    expect(ed.getImageName()).toBe('a (generated).png');
+    expect(same(bytes(ed), t)).toBe(true);
+    expect(ed.canUndo()).toBe(true);
+    expect(ed.revision).toBeGreaterThan(rev);
+    expect(ed.imageRevision).toBeGreaterThan(imgRev);
+    expect(() => ed.replaceImage(image(4, 4))).toThrow(EditorError);
+    ed.clearDocument();
+    expect(ed.getImage()).toBeNull();
+    expect(ed.getTrimap()).toBeNull();
+    expect(ed.canUndo()).toBe(false);
+    expect(() => ed.importTrimap({ width: 1, height: 1, data: new Uint8Array(1) })).toThrow(/Open an image/);
+  });
+});
+
 describe('Editor viewport', () => {
   it('zooming keeps the image point under the cursor fixed; fit centres the image', () => {
     const ed = new Editor();
