@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   dilateSquare,
+  halvePriority,
   downsampleMax,
   downsampleNearest,
   drawCapsule,
@@ -192,5 +193,23 @@ describe('readRect / writeRect', () => {
     expect(c.data[13]).toBe(13);
     expect(c.data[21]).toBe(21);
     expect(count(c, 0)).toBe(30 - 6 + 0);
+  });
+});
+
+describe('halvePriority', () => {
+  it('keeps a 1-px defect line visible at half resolution and handles odd sizes', () => {
+    const b = buf(5, 3, 1);
+    b.data[1 * 5 + 3] = 2; // a single defect pixel
+    b.data[0] = 0; // a background pixel
+    const out = buf(3, 2, 9);
+    // priority: object 0 < background 1 < defect 2
+    halvePriority(b, out, { x: 0, y: 0, w: 3, h: 2 }, [1, 0, 2], [1, 0, 2]);
+    expect(rows(out)).toEqual(['021', '111']);
+  });
+  it('only writes inside the requested region', () => {
+    const b = buf(8, 8, 2);
+    const out = buf(4, 4, 7);
+    halvePriority(b, out, { x: 1, y: 1, w: 2, h: 1 }, [1, 0, 2], [1, 0, 2]);
+    expect(rows(out)).toEqual(['7777', '7227', '7777', '7777']);
   });
 });

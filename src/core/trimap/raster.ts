@@ -396,3 +396,30 @@ export function histogram(buf: LabelBuffer): number[] {
   for (let i = 0; i < buf.data.length; i++) h[buf.data[i]]++;
   return h;
 }
+
+/**
+ * Halves a label buffer inside a region: each output pixel of `outRect` (in output coordinates) takes the
+ * highest-priority label of its 2x2 source block (odd edges repeat the last row / column). `priority[v]` ranks
+ * label v and `byPriority[p]` maps a rank back to its label. Used for zoomed-out overlay levels, where a thin
+ * defect must stay visible. `out` is ceil(w/2) x ceil(h/2).
+ */
+export function halvePriority(src: LabelBuffer, out: LabelBuffer, outRect: Rect, priority: ArrayLike<number>, byPriority: ArrayLike<number>): void {
+  const { width: sw, height: sh, data: s } = src;
+  const r = intersectRect(outRect, { x: 0, y: 0, w: out.width, h: out.height });
+  for (let y = r.y; y < r.y + r.h; y++) {
+    const row0 = 2 * y * sw;
+    const row1 = Math.min(sh - 1, 2 * y + 1) * sw;
+    for (let x = r.x; x < r.x + r.w; x++) {
+      const c0 = 2 * x;
+      const c1 = Math.min(sw - 1, c0 + 1);
+      let p = priority[s[row0 + c0]];
+      let q = priority[s[row0 + c1]];
+      if (q > p) p = q;
+      q = priority[s[row1 + c0]];
+      if (q > p) p = q;
+      q = priority[s[row1 + c1]];
+      if (q > p) p = q;
+      out.data[y * out.width + x] = byPriority[p];
+    }
+  }
+}

@@ -10,7 +10,7 @@
  * follows the brush's dirty area and the number of visible tiles, not the image size.
  */
 import type { RGBAImage, Trimap, TrimapClass } from '../../core/image';
-import { intersectRect, isEmptyRect, type Rect } from '../../core/trimap/raster';
+import { halvePriority, intersectRect, isEmptyRect, type Rect } from '../../core/trimap/raster';
 
 export const TILE = 256;
 
@@ -192,23 +192,13 @@ export class TrimapOverlay {
         const x1 = Math.ceil((r.x + r.w) / 2);
         const y1 = Math.ceil((r.y + r.h) / 2);
         r = { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
-        const prevH = prevLabels.length / prevW;
-        for (let y = y0; y < y1; y++) {
-          const sy0 = 2 * y;
-          const sy1 = Math.min(prevH - 1, sy0 + 1);
-          for (let x = x0; x < x1; x++) {
-            const sx0 = 2 * x;
-            const sx1 = Math.min(prevW - 1, sx0 + 1);
-            let p = PRIORITY[prevLabels[sy0 * prevW + sx0]];
-            let q = PRIORITY[prevLabels[sy0 * prevW + sx1]];
-            if (q > p) p = q;
-            q = PRIORITY[prevLabels[sy1 * prevW + sx0]];
-            if (q > p) p = q;
-            q = PRIORITY[prevLabels[sy1 * prevW + sx1]];
-            if (q > p) p = q;
-            level.labels[y * level.width + x] = BY_PRIORITY[p];
-          }
-        }
+        halvePriority(
+          { width: prevW, height: prevLabels.length / prevW, data: prevLabels },
+          { width: level.width, height: level.height, data: level.labels },
+          r,
+          PRIORITY,
+          BY_PRIORITY,
+        );
       }
       const labels = level.labels ?? trimap.data;
       this.writeLevel(level, labels, r);
