@@ -1,0 +1,159 @@
+"""Export the trained built-in model to ONNX (opset 17) as a DefectStudio model pack.
+
+  /usr/bin/python3 tools/train/export.py [--id ds-surface-v1] [--no-ema] [--manifest-only]
+Writes public/models/<id>/: model_index.json, scheduler/, tokenizer/, text_encoder/, unet/, vae_encoder/,
+vae_decoder/ (each model.onnx) and defect-studio.json (sizes and sha256 of every other file of the pack).
+"""
+import argparse, hashlib, json, os, sys
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+torch.set_num_threads(2)
+from models import VAE, TextEncoder, UNet, LATENT_C, VAE_F  # noqa: E402
+import vocab as V  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+RUNS = os.environ.get("DS_RUNS", os.path.join(HERE, "runs"))
+
+
+class EncMean(nn.Module):
+    def __init__(self, enc):
+        super().__init__()
+        self.enc = enc
+
+    def forward(self, sample):
+        return self.enc(sample)[0]
+
+
+def export(model, args, path, inames, onames, dyn):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    model.eval()
+    with torch.no_grad():
+        torch.onnx.export(model, args, path, input_names=inames, output_names=onames, dynamic_axes=dyn,
+                          opset_version=17, do_constant_folding=True)
+    print("wrote", os.path.relpath(path, ROOT), os.path.getsize(path))
+
+
+def sha(p):
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        h.update(f.read())
+    return h.hexdigest()
+
+
+def write_manifest(out, pid, extra):
+    files = {}
+    for dp, _, fns in os.walk(out):
+        for fn in sorted(fns):
+            rel = os.path.relpath(os.path.join(dp, fn), out).replace(os.sep, "/")
+            if rel == "defect-studio.json":
+                continue
+            files[rel] = {"bytes": os.path.getsize(os.path.join(dp, fn)), "sha256": sha(os.path.join(dp, fn))}
+    man = {
+        "format": "defect-studio-pack@1",
+        "id": pid,
+        "name": "DefectStudio surfaces v1 (built-in)",
+        "description": "Small latent diffusion model trained from scratch on procedural surfaces (metal, fabric, wood, "
+                       "leather, tile, mesh) with 8 defect types; see MODEL.md.",
+        "conditioning": "concat",
+        "concatChannels": ["defect_mask", "object_mask", "masked_image_latent"],
+        "resolution": 256,
+        "latentChannels": LATENT_C,
+        "vaeScaleFactor": VAE_F,
+        **extra,
+        "promptPresets": V.PRESETS,
+        "tokenizer": "word-level",
+        "files": dict(sorted(files.items())),
+    }
+    with open(os.path.join(out, "defect-studio.json"), "w") as f:
+        json.dump(man, f, indent=2)
+    print("manifest:", len(files), "files,", sum(v["bytes"] for v in files.values()), "bytes")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--id", default="ds-surface-v1")
+    ap.add_argument("--no-ema", action="store_true")
+    ap.add_argument("--manifest-only", action="store_true")
+    ap.add_argument("--guidance", type=float, default=4.0)
+    a = ap.parse_args()
+    out = os.path.join(ROOT, "public", "models", a.id)
+    meta_p = os.path.join(RUNS, "export-meta.json")
+    if a.manifest_only:
+        extra = json.load(open(meta_p))
+        write_manifest(out, a.id, extra)
+        return
+    os.makedirs(out, exist_ok=True)
+    vae = VAE()
+    vae.load_state_dict(torch.load(os.path.join(RUNS, "vae.pt"))["model"])
+    ck = torch.load(os.path.join(RUNS, "unet.pt"))
+    te, un = TextEncoder(len(V.VOCAB)), UNet()
+    te.load_state_dict(ck["te" if a.no_ema else "ema_te"])
+    un.load_state_dict(ck["unet" if a.no_ema else "ema_unet"])
+    scale = float(ck["latent_scale"])
+
+    export(te, (torch.tensor([V.encode("a scratch")], dtype=torch.int64),), os.path.join(out, "text_encoder", "model.onnx"),
+           ["input_ids"], ["last_hidden_state"], {"input_ids": {0: "batch"}, "last_hidden_state": {0: "batch"}})
+    cin = 2 * LATENT_C + 2
+    export(un, (torch.randn(2, cin, 64, 64), torch.tensor([981, 981], dtype=torch.int64), torch.randn(2, 77, 128)),
+           os.path.join(out, "unet", "model.onnx"), ["sample", "timestep", "encoder_hidden_states"], ["out_sample"],
+           {"sample": {0: "batch", 2: "height", 3: "width"}, "timestep": {0: "batch"},
+            "encoder_hidden_states": {0: "batch"}, "out_sample": {0: "batch", 2: "height", 3: "width"}})
+    export(EncMean(vae.encoder), (torch.randn(1, 3, 256, 256),), os.path.join(out, "vae_encoder", "model.onnx"),
+           ["sample"], ["latent_sample"], {"sample": {0: "batch", 2: "height", 3: "width"},
+                                           "latent_sample": {0: "batch", 2: "height", 3: "width"}})
+    export(vae.decoder, (torch.randn(1, LATENT_C, 64, 64),), os.path.join(out, "vae_decoder", "model.onnx"),
+           ["latent_sample"], ["sample"], {"latent_sample": {0: "batch", 2: "height", 3: "width"},
+                                           "sample": {0: "batch", 2: "height", 3: "width"}})
+
+    # preview matrix: least squares from scaled (UNet-space) latents to 4x4-average-pooled RGB in [-1, 1]
+    sys.path.insert(0, os.path.join(HERE, "..", "data"))
+    d = np.load(os.path.join(HERE, "..", "data", "cache", "eval.npz"))
+    x = torch.from_numpy(d["defect"][:64]).permute(0, 3, 1, 2).float() / 127.5 - 1
+    with torch.no_grad():
+        z = vae.encoder(x)[0] * scale
+    rgb = F.avg_pool2d(x, VAE_F)
+    Z = z.permute(0, 2, 3, 1).reshape(-1, LATENT_C).numpy().astype(np.float64)
+    Y = rgb.permute(0, 2, 3, 1).reshape(-1, 3).numpy().astype(np.float64)
+    Zb = np.concatenate([Z, np.ones((len(Z), 1))], 1)
+    sol, *_ = np.linalg.lstsq(Zb, Y, rcond=None)
+    resid = Y - Zb @ sol
+    print("preview fit RMSE %.4f (RGB std %.4f)" % (np.sqrt((resid ** 2).mean()), Y.std()))
+    extra = {
+        "latentScale": round(scale, 6),
+        "previewMatrix": [[round(float(v), 6) for v in row] for row in sol[:LATENT_C]],
+        "previewBias": [round(float(v), 6) for v in sol[LATENT_C]],
+        "defaults": {"steps": 25, "guidance": a.guidance, "latentEditStart": 0.52, "pixelEditStart": 0.9,
+                     "latentDilation": 5, "scheduler": "ddim"},
+    }
+    json.dump(extra, open(meta_p, "w"), indent=2)
+
+    json.dump({"_class_name": "DefectStudioConcatPipeline", "_diffusers_version": "0.30.0",
+               "scheduler": ["diffusers", "DDIMScheduler"], "text_encoder": ["defect_studio", "WordTextEncoder"],
+               "tokenizer": ["defect_studio", "WordLevelTokenizer"], "unet": ["diffusers", "UNet2DConditionModel"],
+               "vae_encoder": ["diffusers", "AutoencoderKL"], "vae_decoder": ["diffusers", "AutoencoderKL"]},
+              open(os.path.join(out, "model_index.json"), "w"), indent=2)
+    os.makedirs(os.path.join(out, "scheduler"), exist_ok=True)
+    json.dump({"_class_name": "DDIMScheduler", "_diffusers_version": "0.30.0", "num_train_timesteps": 1000,
+               "beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012,
+               "prediction_type": "epsilon", "timestep_spacing": "leading", "steps_offset": 1,
+               "set_alpha_to_one": False, "clip_sample": False},
+              open(os.path.join(out, "scheduler", "scheduler_config.json"), "w"), indent=2)
+    os.makedirs(os.path.join(out, "tokenizer"), exist_ok=True)
+    json.dump({"type": "word-level", "lowercase": True, "split_regex": "[^a-z]+",
+               "rule": "lower-case; split on runs of characters outside a-z; drop empty pieces; unknown words -> unk_id; "
+                       "ids = [bos_id] + first (max_length - 2) word ids + [eos_id]; pad with pad_id to max_length",
+               "max_length": V.MAXLEN, "pad_id": V.PAD, "unk_id": V.UNK, "bos_id": V.BOS, "eos_id": V.EOS,
+               "add_bos": True, "add_eos": True, "truncate_words_to": V.MAXLEN - 2,
+               "vocab": V.WORD2ID,
+               "examples": {t: V.encode(t)[:8] for t in ["a scratch", "A Wood surface, with a CRACK!", "", "a zebra"]}},
+              open(os.path.join(out, "tokenizer", "tokenizer.json"), "w"), indent=1)
+    write_manifest(out, a.id, extra)
+
+
+if __name__ == "__main__":
+    main()
