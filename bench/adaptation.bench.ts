@@ -11,7 +11,9 @@
  * C = 16 (the built-in decoder) and C = 128 (Stable Diffusion), on onnxruntime-node (the CLI), on
  * onnxruntime-web's WASM backend in Node and with the pure TypeScript float64 kernel.
  * Writes bench/results/adaptation.json. Env: ADAPT_BENCH_QUICK=1 skips C = 128 with the TypeScript kernel;
- * ADAPT_BENCH_SPEED=0 skips the speed part.
+ * ADAPT_BENCH_SPEED=0 skips the speed part; ADAPT_BENCH_SWEEP=0 skips the mu sweep (first 20 samples per set).
+ * "defect MSE vs x_gen" compares the adapted and the plain decode inside the defect after clamping both to
+ * [-1, 1] (what the paste shows); background and seam errors are on the unclamped decodes.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -28,12 +30,17 @@ import {
   maskedMse,
   mulberry32,
   type GramKernel,
+  DEFAULT_ADAPTATION,
 } from '../src/core/diffusion/adaptation';
 import type { AdaptationSettings } from '../src/core/diffusion/types';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SAMPLES = join(ROOT, 'bench', 'results', 'adaptation', 'samples');
-export const SETTINGS: AdaptationSettings = { enabled: true, backgroundWeight: 100, mu: 1e-3, maxSamples: 16384 };
+export const SETTINGS: AdaptationSettings = { ...DEFAULT_ADAPTATION };
+const SWEEP_MU = [1e-3, 1e3, 1e4, 1e5, 1e6];
+const SWEEP_N = 20;
+
+const clamp = (a: Float32Array) => a.map((v) => Math.max(-1, Math.min(1, v)));
 
 type Row = Record<string, string | number>;
 
@@ -104,9 +111,43 @@ async function quality(runtime: Runtime): Promise<{ rows: Row[]; detail: unknown
         bgAfter: report.backgroundMseAfter!,
         seamBefore: report.seamMseBefore!,
         seamAfter: report.seamMseAfter!,
-        defectVsGen: maskedMse(image, xGen, defect),
+        defectVsGen: maskedMse(clamp(image), clamp(xGen), defect),
         ms: report.ms!,
       });
+    }
+    if (process.env.ADAPT_BENCH_SWEEP !== '0') {
+      for (const mu of SWEEP_MU) {
+        const acc = { bgB: 0, bgA: 0, seB: 0, seA: 0, d: 0 };
+        const subset = meta.samples.slice(0, SWEEP_N);
+        for (const s of subset) {
+          const xGen = f32(join(dir, `${s.name}.xgen.f32`));
+          const defect = new Uint8Array(readFileSync(join(dir, `${s.name}.defect.u8`)));
+          const { image, report } = await handle.adapter.adapt({
+            latent: f32(join(dir, `${s.name}.latent.f32`)),
+            latentShape: s.latentShape,
+            xGen,
+            xOk: f32(join(dir, `${s.name}.xok.f32`)),
+            defect,
+            width: s.width,
+            height: s.height,
+            settings: { ...SETTINGS, mu },
+          });
+          acc.bgB += report.backgroundMseBefore!;
+          acc.bgA += report.backgroundMseAfter!;
+          acc.seB += report.seamMseBefore!;
+          acc.seA += report.seamMseAfter!;
+          acc.d += maskedMse(clamp(image), clamp(xGen), defect);
+        }
+        const n = subset.length;
+        rows.push({
+          case: `mu sweep ${id}`,
+          method: `closed form, mu = ${mu}`,
+          samples: n,
+          'bg reduction %': +(100 * (1 - acc.bgA / acc.bgB)).toFixed(1),
+          'seam reduction %': +(100 * (1 - acc.seA / acc.seB)).toFixed(1),
+          'defect MSE vs x_gen': +(acc.d / n).toFixed(6),
+        });
+      }
     }
     await handle.release();
     const refPath = join(dir, 'reference.json');

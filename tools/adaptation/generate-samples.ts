@@ -21,7 +21,7 @@ import { FsPackSource } from '../../src/core/models/pack-source.node.ts';
 import { loadPack, type LoadedPack } from '../../src/core/models/pack';
 import { makeTensor, tensorToFloat32 } from '../../src/core/models/tensor';
 import { generate } from '../../src/core/diffusion/pipeline';
-import { createDecoderAdapter } from '../../src/core/diffusion/adaptation';
+import { DEFAULT_ADAPTATION, createDecoderAdapter } from '../../src/core/diffusion/adaptation';
 import type { AdaptationReport, DecoderAdapter, GenerateRequest } from '../../src/core/diffusion/types';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -130,7 +130,7 @@ async function main() {
       stages: { latentEditStart: m.defaults?.latentEditStart ?? 0.52, pixelEditStart: m.defaults?.pixelEditStart ?? 0.9 },
       latentDilation: m.defaults?.latentDilation ?? 5,
       contextMargin: 32,
-      adaptation: { enabled: true, backgroundWeight: 100, mu: 1e-3, maxSamples: 16384 },
+      adaptation: { ...DEFAULT_ADAPTATION },
     };
     const t0 = performance.now();
     if (values.synthetic) {

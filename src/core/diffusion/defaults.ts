@@ -12,7 +12,7 @@ export const REFERENCE_SETTINGS = {
   latentDilation: 5,
 };
 
-export const DEFAULT_ADAPTATION_SETTINGS: AdaptationSettings = { enabled: true, backgroundWeight: 100, mu: 1, maxSamples: 16384 };
+export const DEFAULT_ADAPTATION_SETTINGS: AdaptationSettings = { enabled: true, backgroundWeight: 100, mu: 1e4, maxSamples: 16384 };
 
 /** Everything of a GenerateRequest except the image, trimap, prompt and seed, from the pack's defaults. */
 export function requestDefaults(manifest: PackManifest): Omit<GenerateRequest, 'image' | 'trimap' | 'prompt' | 'seed'> {

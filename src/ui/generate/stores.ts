@@ -80,7 +80,7 @@ export function settingsToRequest(s: SettingsState, seed: number): GenerateSetti
     stages: { latentEditStart: s.latentEditStart, pixelEditStart: s.pixelEditStart },
     latentDilation: s.latentDilation,
     contextMargin: s.contextMargin,
-    adaptation: { enabled: s.adaptation, backgroundWeight: 100, mu: 1e-3, maxSamples: 16384 },
+    adaptation: { enabled: s.adaptation, backgroundWeight: 100, mu: 1e4, maxSamples: 16384 },
   };
 }
 
