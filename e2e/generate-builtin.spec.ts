@@ -1,0 +1,42 @@
+// The built-in pack (public/models/<id>/, served by the app itself), loaded by default with no ?model.
+import { expect, test } from '@playwright/test';
+import fs from 'node:fs';
+import path from 'node:path';
+import { documentPixels, openSample, paintDefect } from './generate-helpers';
+
+const controller = fs.readFileSync(path.resolve('src/ui/generate/controller.ts'), 'utf8');
+const BUILTIN = /\?\? '([^']+)'/.exec(controller)![1];
+const manifest = path.resolve('dist/models', BUILTIN, 'defect-studio.json');
+
+test('the built-in pack loads by default and generates', async ({ page }) => {
+  test.skip(!fs.existsSync(manifest), `no built-in pack in this build (dist/models/${BUILTIN})`);
+  test.setTimeout(300_000);
+  await page.goto('/');
+  await expect(page.getByTestId('model-status')).toHaveText(/ready/, { timeout: 180_000 });
+  await openSample(page);
+  await paintDefect(page);
+  await page.getByLabel('Steps', { exact: true }).fill('3');
+  await page.getByRole('button', { name: 'Generate' }).click();
+  const progress = page.getByRole('progressbar', { name: 'Generation progress' });
+  await expect(progress).toHaveAttribute('aria-valuenow', '3', { timeout: 180_000 });
+  await expect(page.getByRole('button', { name: 'Export', exact: true })).toBeVisible({ timeout: 180_000 });
+  expect(await page.evaluate(() => window.__defectStudioGeneration!.overlay.frames)).toBe(3);
+  const doc = await documentPixels(page);
+  const res = await page.evaluate(() => {
+    const r = [...window.__defectStudioGeneration!.results.values()][0];
+    return { data: Array.from(r.image.data), mask: Array.from(r.mask) };
+  });
+  let outsideDiff = 0, maskWrong = 0, insideChanged = 0;
+  for (let i = 0; i < doc.width * doc.height; i++) {
+    const d = doc.trimap[i] === 2;
+    if (res.mask[i] !== (d ? 255 : 0)) maskWrong++;
+    for (let k = 0; k < 4; k++) {
+      const same = res.data[i * 4 + k] === doc.image[i * 4 + k];
+      if (!d && !same) outsideDiff++;
+      if (d && !same) insideChanged++;
+    }
+  }
+  expect(outsideDiff).toBe(0);
+  expect(maskWrong).toBe(0);
+  expect(insideChanged).toBeGreaterThan(0);
+});
