@@ -196,7 +196,9 @@ def main():
             'backgroundMseAfter': masked_mse(ada, xok, bg),
             'seamMseBefore': masked_mse(xgen, xok, band),
             'seamMseAfter': masked_mse(ada, xok, band),
-            'defectMseVsGen': masked_mse(ada, xgen, defect),
+            # inside the defect after clamping both to [-1, 1] (what the paste shows), as the bench does
+            'defectMseVsGen': masked_mse(np.clip(ada, -1, 1), np.clip(xgen, -1, 1), defect),
+            'defectMseVsGenUnclamped': masked_mse(ada, xgen, defect),
         }
         results.append(r)
         print('%s bg %.5f -> %.5f seam %.5f -> %.5f (%.1f s)' % (name, r['backgroundMseBefore'], r['backgroundMseAfter'],
