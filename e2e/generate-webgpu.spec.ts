@@ -11,6 +11,7 @@ test('WebGPU backend: load, generate, exact paste', async ({ page }) => {
   await page.addInitScript(() => localStorage.setItem('defect-studio.backend', 'webgpu'));
   await openApp(page, 'tiny-builtin'); // SwiftShader compiles every shader on the CPU: slow, once
   await expect(page.getByTestId('backend-in-use')).toContainText('WebGPU');
+  console.log(`WebGPU pack load: ${await page.getByTestId('model-status').getAttribute('data-load-ms')} ms`);
   await openSample(page);
   await paintDefect(page);
   await setField(page, 'Steps', '2');
@@ -21,6 +22,8 @@ test('WebGPU backend: load, generate, exact paste', async ({ page }) => {
   await expect(progress).toHaveAttribute('aria-valuenow', '2', { timeout: 180_000 });
   await expect(page.getByRole('button', { name: 'Export', exact: true })).toBeVisible({ timeout: 180_000 });
   expect(await page.evaluate(() => window.__defectStudioGeneration!.overlay.frames)).toBe(2);
+  const t = await page.evaluate(() => window.__defectStudioGeneration!.timings);
+  console.log(`WebGPU run: first preview ${Math.round(t.firstPreviewAt - t.clickAt)} ms, total ${Math.round(t.doneAt - t.clickAt)} ms`);
   const doc = await documentPixels(page);
   const res = await page.evaluate(() => {
     const r = [...window.__defectStudioGeneration!.results.values()][0];

@@ -38,23 +38,29 @@ export async function createEngine(pack: FetchedPack, backend: ActiveBackend, on
 
   if (backend === 'webgpu') watchDevice(ort, onDeviceLost);
 
-  // Stage 3: the closed-form decoder-head adapter (METHOD.md). Unsupported decoders run without it.
-  let adapterHandle: DecoderAdapterHandle | null = null;
+  // Stage 3: the closed-form decoder-head adapter (METHOD.md), made on the first run that asks for it (its
+  // edited decoder is a second decoder session). Unsupported decoders run without it, with a notice.
+  let adapterHandle: Promise<DecoderAdapterHandle | null> | null = null;
   let adapterNotice: string | undefined;
-  try {
-    const decFile = loaded.io.vaeDecoder.file;
-    const dir = decFile.slice(0, decFile.lastIndexOf('/') + 1);
-    const externalData = [...files.entries()]
-      .filter(([p]) => p.startsWith(dir) && p !== decFile && /(_data|\.data)$/.test(p))
-      .map(([p, data]) => ({ path: p.slice(dir.length), data }));
-    adapterHandle = await createDecoderAdapter(runtime, files.get(decFile)!, {
-      latentScale: pack.manifest.latentScale,
-      externalData: externalData.length ? externalData : undefined,
-    });
-    adapterNotice = adapterHandle.notice;
-  } catch (e) {
-    adapterNotice = `Decoder adaptation unavailable: ${(e as Error).message}`;
-  }
+  const getAdapter = () =>
+    (adapterHandle ??= (async () => {
+      try {
+        const decFile = loaded.io.vaeDecoder.file;
+        const dir = decFile.slice(0, decFile.lastIndexOf('/') + 1);
+        const externalData = [...files.entries()]
+          .filter(([p]) => p.startsWith(dir) && p !== decFile && /(_data|\.data)$/.test(p))
+          .map(([p, data]) => ({ path: p.slice(dir.length), data }));
+        const h = await createDecoderAdapter(runtime, files.get(decFile)!, {
+          latentScale: pack.manifest.latentScale,
+          externalData: externalData.length ? externalData : undefined,
+        });
+        adapterNotice = h.notice;
+        return h;
+      } catch (e) {
+        adapterNotice = `Decoder adaptation unavailable: ${(e as Error).message}`;
+        return null;
+      }
+    })());
 
   const dec = loaded.io.vaeDecoder;
   const decInput = dec.session.inputs[0];
@@ -64,9 +70,11 @@ export async function createEngine(pack: FetchedPack, backend: ActiveBackend, on
     threads: backend === 'wasm' ? threads : 1,
     pack,
     loaded,
-    adapterNotice,
+    get adapterNotice() {
+      return adapterNotice;
+    },
     async generate(request, opts) {
-      const adapter = adapterHandle?.adapter ?? undefined;
+      const adapter = request.adaptation.enabled ? ((await getAdapter())?.adapter ?? undefined) : undefined;
       // Our runtime already yields before every model run; the pipeline's own per-step yield is kept too.
       return runPipeline(loaded, request, { signal: opts.signal, onStep: opts.onStep, onStage: opts.onStage, adapter });
     },
@@ -79,7 +87,8 @@ export async function createEngine(pack: FetchedPack, backend: ActiveBackend, on
       return { data: tensorToFloat32(out), width: out.dims[3], height: out.dims[2] };
     },
     async release() {
-      await adapterHandle?.release().catch(() => undefined);
+      const h = adapterHandle ? await adapterHandle : null;
+      await h?.release().catch(() => undefined);
       await loaded.release();
     },
   };

@@ -45,7 +45,7 @@ function ModelSection() {
     <section aria-label="Model" className="ds-section">
       <div className="ds-row">
         <strong>{m.manifest?.name ?? 'Model'}</strong>
-        <span className="ds-muted" data-testid="model-status">
+        <span className="ds-muted" data-testid="model-status" data-load-ms={Math.round(m.loadMs)} title={m.loadMs ? `loaded in ${(m.loadMs / 1000).toFixed(1)} s` : undefined}>
           {m.status === 'loading' && 'loading…'}
           {m.status === 'ready' && `ready${m.fromCache ? ' (from cache)' : ''}`}
           {m.status === 'error' && 'failed'}
