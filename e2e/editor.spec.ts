@@ -167,7 +167,7 @@ test('a reload restores image, painting and undo position', async ({ page }) => 
   await page.evaluate(() => (window.__defectStudio as unknown as { autosave: { flush(): Promise<void> } }).autosave.flush());
 
   await page.reload();
-  await expect(page.getByTestId('doc-name')).toContainText('Leather.png · 512×512');
+  await expect(page.getByTestId('doc-name')).toContainText('Leather.png · 512×512', { timeout: 30_000 });
   expect(await trimapHash(page)).toBe(hash);
   const h = await page.evaluate(() => ({ u: window.__defectStudio!.editor.history.undoCount, r: window.__defectStudio!.editor.history.redoCount }));
   expect(h).toEqual({ u: 1, r: 1 });
@@ -183,7 +183,9 @@ test('a reload restores image, painting and undo position', async ({ page }) => 
   await expect(page.getByTestId('welcome')).toBeVisible();
   await page.evaluate(() => (window.__defectStudio as unknown as { autosave: { flush(): Promise<void> } }).autosave.flush());
   await page.reload();
+  await expect(page.getByText('Looking for your last session')).toBeHidden({ timeout: 30_000 });
   await expect(page.getByTestId('welcome')).toBeVisible();
+  await expect(page.getByTestId('doc-name')).toHaveText('');
 });
 
 test('help dialog lists the keymap; zoom and pan move the view', async ({ page }) => {
@@ -293,7 +295,7 @@ test('a 4096x4096 photo opens and paints; brush size keys and Alt+wheel', async 
   await page.goto('/');
   const big = pngFile('big.png', 4096, 4096, 3, (x, y) => [(x >> 4) & 255, (y >> 4) & 255, 90]);
   await chooseFile(page, 'Open image', big);
-  await expect(page.getByTestId('doc-name')).toContainText('big.png · 4096×4096', { timeout: 30_000 });
+  await expect(page.getByTestId('doc-name')).toContainText('big.png · 4096×4096', { timeout: 120_000 });
   await page.getByRole('radio', { name: 'Defect' }).check();
   await page.getByRole('button', { name: 'Brush', exact: true }).click();
   const size0 = await page.evaluate(() => window.__defectStudio!.editor.getSettings().size);

@@ -171,10 +171,14 @@ export class Autosaver {
     this.delayMs = opts.delayMs ?? 400;
   }
 
-  /** Restores the saved session into the editor, if any. Returns true when one was restored. */
-  async restore(): Promise<boolean> {
+  /**
+   * Restores the saved session into the editor, if any (and if `shouldApply()` still agrees once it has been
+   * read). Returns true when one was restored.
+   */
+  async restore(shouldApply: () => boolean = () => true): Promise<boolean> {
     const s = await this.db.read();
-    if (!s) return false;
+    // The user may have opened something while the session was being read: theirs wins.
+    if (!s || !shouldApply()) return false;
     this.editor.restoreSession(s);
     this.savedImageRevision = this.editor.imageRevision;
     this.savedStepIds = new Set([...s.undo, ...s.redo].map((x) => x.id));
@@ -195,6 +199,11 @@ export class Autosaver {
     this.unsubscribe = null;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+  }
+
+  /** Marks the whole session as changed (e.g. a document opened before autosave started). */
+  touch(): void {
+    this.schedule();
   }
 
   private schedule(uiOnly = false): void {

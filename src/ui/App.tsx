@@ -75,7 +75,7 @@ export function App() {
         <ToolPalette />
         <main className="ds-stage" aria-label="Canvas">
           <CanvasView />
-          {!has && restored && <Welcome />}
+          {!has && <Welcome restoring={!restored} />}
           <Messages />
         </main>
         <aside className="ds-side" aria-label="Generation">

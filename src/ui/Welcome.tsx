@@ -24,7 +24,7 @@ function thumbnail(id: SampleId): string {
   return url;
 }
 
-export function Welcome() {
+export function Welcome({ restoring = false }: { restoring?: boolean }) {
   const [thumbs, setThumbs] = useState<Partial<Record<SampleId, string>>>({});
   useEffect(() => {
     let cancelled = false;
@@ -51,6 +51,11 @@ export function Welcome() {
         </button>{' '}
         or drop a PNG, JPEG, WebP or BMP here, or paste one (Ctrl+V).
       </p>
+      {restoring && (
+        <p className="ds-muted" role="status">
+          Looking for your last session…
+        </p>
+      )}
       <p className="ds-muted">Or start from a sample of a normal surface:</p>
       <ul className="ds-samples" aria-label="Sample images">
         {SAMPLES.map((s) => (

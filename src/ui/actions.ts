@@ -118,7 +118,10 @@ async function startAutosaveOnce(): Promise<void> {
   });
   if (window.__defectStudio) (window.__defectStudio as Record<string, unknown>).autosave = autosaver;
   try {
-    if (!editor.hasDocument()) await autosaver.restore();
+    let restored = false;
+    if (!editor.hasDocument()) restored = await autosaver.restore(() => !editor.hasDocument());
+    // something opened while the session was being looked up: save it
+    if (!restored && editor.hasDocument()) autosaver.touch();
   } catch (e) {
     useMessages.getState().error(`Could not restore the previous session: ${e instanceof Error ? e.message : String(e)}`);
   }
