@@ -2,7 +2,8 @@
 import { useEffect, useId, useRef } from 'react';
 import { thumbnails } from './buffers';
 import { useModel, useResults, useRun, useSettings, STAGE_LABELS, type SettingsState } from './stores';
-import { ensureModel, exportDatasetZip, exportSelected, generate, selectResult, setBackend, setResultStatus, stop } from './controller';
+import { currentSourceKey, ensureModel, exportDatasetZip, exportSelected, generate, onDocumentChanged, selectResult, setBackend, setResultStatus, stop } from './controller';
+import { editor, useImageRevision } from '../editorInstance';
 import { useGenerateKeys } from './keys';
 
 const NO_PRESETS: string[] = [];
@@ -189,8 +190,10 @@ function ResultsSection() {
   const { results, selectedId, wipe } = useResults();
   const s = useSettings();
   const ids = { wipe: useId(), cat: useId(), def: useId() };
-  const visible = results.filter((r) => r.status !== 'discarded');
-  const selected = results.find((r) => r.id === selectedId);
+  useImageRevision(); // re-render when another image is opened
+  const key = currentSourceKey();
+  const visible = results.filter((r) => r.status !== 'discarded' && r.sourceKey === key);
+  const selected = visible.find((r) => r.id === selectedId);
   const accepted = results.filter((r) => r.status === 'accepted').length;
   return (
     <section aria-label="Results" className="ds-section">
@@ -250,6 +253,7 @@ function ResultsSection() {
 
 export function GeneratePanel() {
   useGenerateKeys();
+  useEffect(() => editor.subscribe((c) => c.type === 'document' && onDocumentChanged()), []);
   return (
     <div className="ds-generate" aria-label="Generate">
       <ModelSection />

@@ -134,7 +134,7 @@ export async function generate(): Promise<void> {
   useRun.setState({ running: true, error: null, notice: '', step: 0, totalSteps: s.steps, stage: 'prepare', variant: 1, variants: s.variants });
   const trimap = { width: trimapLive.width, height: trimapLive.height, data: trimapLive.data.slice() };
   const imageName = editor.getImageName() || 'image.png';
-  const sourceKey = `${imageName}#${editor.imageRevision}`;
+  const sourceKey = currentSourceKey();
   try {
     if (!(await ensureModel())) return;
     for (let v = 0; v < s.variants && !stopRequested; v++) {
@@ -234,13 +234,20 @@ export function setResultStatus(id: number, status: 'accepted' | 'discarded') {
   useResults.setState((st) => ({ results: st.results.map((r) => (r.id === id ? { ...r, status } : r)) }));
   if (status === 'discarded') {
     const st = useResults.getState();
-    const next = st.results.find((r) => r.status !== 'discarded');
+    const key = currentSourceKey();
+    const next = st.results.find((r) => r.status !== 'discarded' && r.sourceKey === key);
     selectResult(next ? next.id : null);
   }
 }
 
-/** Only the results for the image on the canvas are shown. */
-export function clearResultsForNewImage() {
+/** The key of the document on the canvas: results are shown only over the photo they were made from. */
+export function currentSourceKey(): string {
+  return `${editor.getImageName() || 'image.png'}#${editor.imageRevision}`;
+}
+
+/** A new image (or none): stop a run, hide the overlay, select nothing; accepted results stay for the dataset. */
+export function onDocumentChanged() {
+  if (useRun.getState().running) stop();
   useResults.setState({ selectedId: null });
   overlay.clear();
 }
