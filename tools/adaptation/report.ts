@@ -23,7 +23,7 @@ console.log(
   table(quality, ['case', 'method', 'samples', 'bg MSE before', 'bg MSE after', 'bg reduction %', 'seam MSE before', 'seam MSE after', 'seam reduction %', 'bg improved', 'seam improved', 'defect MSE vs x_gen', 'ms / image']),
 );
 if (ratio.length) console.log(table(ratio, ['case', 'samples', 'bg reduction ratio', 'seam reduction ratio', 'time ratio', 'speed-up']));
-console.log(table(speed, ['case', 'method', 'samples', 'ms / image']));
+console.log(table(speed, ['case', 'method', 'samples', 'ms / image', 'CPU ms / image']));
 const browser = join(ROOT, 'bench', 'results', 'adaptation-browser.json');
 if (existsSync(browser)) {
   const b = JSON.parse(readFileSync(browser, 'utf8')) as Row[];
