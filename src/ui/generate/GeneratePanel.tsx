@@ -1,7 +1,7 @@
 // The generation side panel: model, prompt and settings, Generate/Stop, progress, results, export.
 import { useEffect, useId, useRef } from 'react';
 import { thumbnails } from './buffers';
-import { useModel, useResults, useRun, useSettings, STAGE_LABELS, type SettingsState } from './stores';
+import { useModel, useResults, useRun, useSettings, STAGE_LABELS, type RunState, type SettingsState } from './stores';
 import { currentSourceKey, ensureModel, exportDatasetZip, exportSelected, generate, onDocumentChanged, selectResult, setBackend, setResultStatus, stop } from './controller';
 import { editor, useImageRevision } from '../editorInstance';
 import { useGenerateKeys } from './keys';
@@ -147,26 +147,45 @@ function PromptSection() {
   );
 }
 
-function ProgressSection() {
-  const r = useRun();
+function statusText(r: RunState): string {
   const label = STAGE_LABELS[r.stage] ?? r.stage;
+  if (!r.totalSteps) return 'idle';
+  return `step ${r.step}/${r.totalSteps}${label ? ` · ${label}` : ''}${r.variants > 1 && r.running ? ` · variant ${r.variant}/${r.variants}` : ''}`;
+}
+
+/** Progress changes every step: written to the DOM by a transient store subscription, not re-rendered. */
+function ProgressSection() {
+  const error = useRun((r) => r.error);
+  const notice = useRun((r) => r.notice);
+  const bar = useRef<HTMLDivElement>(null);
+  const fill = useRef<HTMLDivElement>(null);
+  const text = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const write = (r: RunState) => {
+      if (!bar.current || !fill.current || !text.current) return;
+      bar.current.setAttribute('aria-valuemax', String(r.totalSteps || 0));
+      bar.current.setAttribute('aria-valuenow', String(r.step));
+      fill.current.style.width = `${r.totalSteps ? (100 * r.step) / r.totalSteps : 0}%`;
+      const t = statusText(r);
+      if (text.current.textContent !== t) text.current.textContent = t;
+    };
+    write(useRun.getState());
+    return useRun.subscribe(write);
+  }, []);
   return (
     <section aria-label="Progress" className="ds-section">
-      <div role="progressbar" aria-label="Generation progress" aria-valuemin={0} aria-valuemax={r.totalSteps || 0} aria-valuenow={r.step} className="ds-progress">
-        <div className="ds-progress-fill" style={{ width: `${r.totalSteps ? (100 * r.step) / r.totalSteps : 0}%` }} />
+      <div ref={bar} role="progressbar" aria-label="Generation progress" aria-valuemin={0} className="ds-progress">
+        <div ref={fill} className="ds-progress-fill" />
       </div>
-      <div className="ds-muted" data-testid="generation-status">
-        {r.totalSteps ? `step ${r.step}/${r.totalSteps}${label ? ` · ${label}` : ''}` : 'idle'}
-        {r.variants > 1 && r.running ? ` · variant ${r.variant}/${r.variants}` : ''}
-      </div>
-      {r.error && (
+      <div ref={text} className="ds-muted" data-testid="generation-status" />
+      {error && (
         <div role="alert" className="ds-error" data-testid="generation-error">
-          <strong>{r.error.title}.</strong> {r.error.message}
+          <strong>{error.title}.</strong> {error.message}
         </div>
       )}
-      {r.notice && (
+      {notice && (
         <div role="status" className="ds-note" data-testid="generation-notice">
-          {r.notice}
+          {notice}
         </div>
       )}
     </section>
