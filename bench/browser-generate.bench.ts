@@ -154,7 +154,11 @@ export default async function bench(): Promise<Row[]> {
       if (builtin && existsSync(join(ROOT, 'dist/models', builtin, 'defect-studio.json'))) packs.push({ url: `/models/${builtin}/`, label: builtin, steps });
     } else packs.push({ url: `/test-packs/${p}/`, label: p, steps: tinySteps });
   }
-  const server = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort', '--host', '127.0.0.1'], { cwd: ROOT, stdio: 'ignore' });
+  // Vite itself (not through npx), so that kill() stops the server and leaves nothing behind.
+  const server = spawn(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'preview', '--port', String(PORT), '--strictPort', '--host', '127.0.0.1'], {
+    cwd: ROOT,
+    stdio: 'ignore',
+  });
   const rows: Row[] = [];
   try {
     await waitForServer(BASE, 30_000);
