@@ -248,7 +248,7 @@ def main():
     ap.add_argument("--n-vae", type=int, default=200)
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--steps", type=int, default=25)
-    ap.add_argument("--guidance", type=float, default=4.0)
+    ap.add_argument("--guidance", type=float, default=7.0)
     ap.add_argument("--n-clf", type=int, default=2400)
     ap.add_argument("--clf-epochs", type=int, default=6)
     a = ap.parse_args()

@@ -79,7 +79,7 @@ def main():
     ap.add_argument("--id", default="ds-surface-v1")
     ap.add_argument("--no-ema", action="store_true")
     ap.add_argument("--manifest-only", action="store_true")
-    ap.add_argument("--guidance", type=float, default=4.0)
+    ap.add_argument("--guidance", type=float, default=7.0)
     a = ap.parse_args()
     out = os.path.join(ROOT, "public", "models", a.id)
     meta_p = os.path.join(RUNS, "export-meta.json")
