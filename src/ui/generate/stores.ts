@@ -3,6 +3,7 @@ import { create } from 'zustand';
 import type { ActiveBackend, BackendSetting, GenerateSettings } from '../../worker/protocol';
 import type { PackManifest } from '../../core/models/manifest-types';
 import type { Stage } from '../../core/diffusion/types';
+import { DEFAULT_ADAPTATION_SETTINGS } from '../../core/diffusion/defaults';
 
 // ---- settings the user edits
 export interface SettingsState {
@@ -80,7 +81,7 @@ export function settingsToRequest(s: SettingsState, seed: number): GenerateSetti
     stages: { latentEditStart: s.latentEditStart, pixelEditStart: s.pixelEditStart },
     latentDilation: s.latentDilation,
     contextMargin: s.contextMargin,
-    adaptation: { enabled: s.adaptation, backgroundWeight: 100, mu: 1e4, maxSamples: 16384 },
+    adaptation: { ...DEFAULT_ADAPTATION_SETTINGS, enabled: s.adaptation },
   };
 }
 
