@@ -6,7 +6,7 @@ import { defectNameFromPrompt, exportDataset as buildDatasetZip, exportSingle, s
 import { DEFECT, type RGBAImage } from '../../core/image';
 import { applyPackDefaults, settingsToRequest, useModel, useResults, useRun, useSettings } from './stores';
 import { overlay, resultBuffers, thumbnails } from './buffers';
-import { downloadBytes } from './download';
+import { downloadBytes } from '../imageIO';
 import pkg from '../../../package.json';
 
 export const APP_VERSION: string = pkg.version;
@@ -272,7 +272,7 @@ export function exportSelected(): void {
   const buf = meta && resultBuffers.get(meta.id);
   if (!meta || !buf) return;
   const files = exportSingle({ image: buf.image, mask: buf.mask, trimap: buf.trimap, record: recordBase(meta, buf.crop, buf.adaptation) });
-  for (const f of files) downloadBytes(f.name, f.bytes, f.mime);
+  for (const f of files) downloadBytes(f.bytes, f.name, f.mime);
 }
 
 export function datasetItems(): DatasetItem[] {
@@ -302,7 +302,7 @@ export function exportDatasetZip(): void {
     return;
   }
   const zip = buildDatasetZip(items);
-  downloadBytes(`defect-studio-dataset-${items[0].category}.zip`, zip, 'application/zip');
+  downloadBytes(zip, `defect-studio-dataset-${items[0].category}.zip`, 'application/zip');
 }
 
 // Tests and benchmarks read counters here (never pixels through React).
