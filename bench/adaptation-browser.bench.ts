@@ -8,7 +8,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { runIfMain } from './standalone';
 import { build } from 'esbuild';
 import { chromium } from '@playwright/test';
 
@@ -84,13 +84,4 @@ export default async function bench(): Promise<Record<string, string | number>[]
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  bench()
-    .then((rows) => {
-      for (const r of rows) console.log(JSON.stringify(r));
-    })
-    .catch((e) => {
-      console.error(e);
-      process.exit(1);
-    });
-}
+runIfMain(import.meta.url, bench);

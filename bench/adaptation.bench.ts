@@ -17,7 +17,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { runIfMain } from './standalone';
 import * as ortWeb from 'onnxruntime-web';
 import { createNodeRuntime } from '../src/core/models/ort-node.node.ts';
 import { createWebRuntime, type WebOrtModule } from '../src/core/models/ort-web';
@@ -318,13 +318,4 @@ export default async function bench(): Promise<Row[]> {
   return rows;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  bench()
-    .then((rows) => {
-      for (const r of rows) console.log(JSON.stringify(r));
-    })
-    .catch((e) => {
-      console.error(e);
-      process.exit(1);
-    });
-}
+runIfMain(import.meta.url, bench);

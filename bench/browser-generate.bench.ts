@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { runIfMain } from './standalone';
 import { chromium, type Page } from '@playwright/test';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -191,6 +191,4 @@ export default async function bench(): Promise<Row[]> {
   return rows;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  bench().then((rows) => console.table(rows));
-}
+runIfMain(import.meta.url, bench);

@@ -5,7 +5,7 @@
  *   node --import tsx bench/editor-browser.bench.ts      (alone; or through bench/run.ts)
  */
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { runIfMain } from './standalone';
 import { build } from 'esbuild';
 import { chromium } from '@playwright/test';
 
@@ -48,6 +48,4 @@ export default async function bench(): Promise<Record<string, string | number>[]
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  bench().then((rows) => console.table(rows));
-}
+runIfMain(import.meta.url, bench);

@@ -4,7 +4,7 @@
  * A stroke's cost should follow the brush's dirty area, so the 4096/1024 ratio should stay near 1.
  *   npm run bench -- editor        or        node --import tsx bench/editor.bench.ts
  */
-import { pathToFileURL } from 'node:url';
+import { runIfMain } from './standalone';
 import { Editor } from '../src/editor/Editor';
 import { DEFECT, OBJECT } from '../src/core/image';
 
@@ -94,6 +94,4 @@ export default async function run(): Promise<Row[]> {
   return rows;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  run().then((rows) => console.table(rows));
-}
+runIfMain(import.meta.url, run);

@@ -10,7 +10,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { runIfMain } from './standalone';
 import * as ortWeb from 'onnxruntime-web/wasm';
 import { generate } from '../src/core/diffusion/pipeline';
 import { loadPack, type LoadedPack } from '../src/core/models/pack';
@@ -116,7 +116,4 @@ export default async function bench(): Promise<Row[]> {
   return rows;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { table } = await import('./run');
-  console.log(table(await bench()));
-}
+runIfMain(import.meta.url, bench);

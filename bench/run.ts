@@ -7,28 +7,10 @@ import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'nod
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-type Row = Record<string, string | number | boolean | null>;
+import { table, type Row } from './standalone';
 
 const DIR = resolve(import.meta.dirname);
 const RESULTS = join(DIR, 'results');
-
-function fmt(v: unknown): string {
-  if (typeof v === 'number') {
-    if (Number.isInteger(v)) return String(v);
-    const a = Math.abs(v);
-    return a >= 100 ? v.toFixed(1) : a >= 1 ? v.toFixed(3) : v.toPrecision(3);
-  }
-  return v === undefined || v === null ? '' : String(v);
-}
-
-export function table(rows: Row[]): string {
-  if (!rows.length) return '(no rows)';
-  const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  const cells = rows.map((r) => cols.map((c) => fmt(r[c])));
-  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i])).join('  ');
-  return [line(cols), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
-}
 
 async function main() {
   const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
