@@ -1,10 +1,18 @@
 /** Runtime adapter for onnxruntime-node (the CLI, Node tests and benches). */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import type { Runtime, SessionOptions } from './runtime';
 import { baseSessionOptions, wrapSession, type OrtModule } from './ort-common';
+
+/**
+ * onnxruntime-node 1.29+ collects telemetry on Linux and macOS by default (a device id and an event store
+ * under ~/.cache/Microsoft/DeveloperTools/.onnxruntime, a session folder and a log file in the temp folder).
+ * `ORT_DISABLE_TELEMETRY=1` turns all of it off when set before the first session is created; we set it
+ * unless the user has set the variable themselves (`ORT_DISABLE_TELEMETRY=0` opts back in).
+ */
+export function disableOrtTelemetry(env: Record<string, string | undefined> = process.env): void {
+  if (env.ORT_DISABLE_TELEMETRY === undefined) env.ORT_DISABLE_TELEMETRY = '1';
+}
+disableOrtTelemetry();
 
 export interface NodeRuntimeOptions {
   /** Intra-op threads (default: ORT's choice). */
@@ -12,30 +20,16 @@ export interface NodeRuntimeOptions {
 }
 
 export function createNodeRuntime(opts: NodeRuntimeOptions = {}): Runtime {
+  disableOrtTelemetry();
   const ort = ortNode as unknown as OrtModule & typeof ortNode;
   return {
     name: 'native',
     async createSession(model: Uint8Array, options?: SessionOptions) {
       const so = baseSessionOptions(options);
       if (opts.threads) so.intraOpNumThreads = opts.threads;
-      if (options?.externalData?.length) {
-        // onnxruntime-node loads external data only from files next to the model file.
-        const dir = mkdtempSync(join(tmpdir(), 'ds-model-'));
-        try {
-          const path = join(dir, 'model.onnx');
-          writeFileSync(path, model);
-          for (const ext of options.externalData) {
-            const p = join(dir, ext.path);
-            if (!p.startsWith(dir)) throw new Error(`external data path escapes the model folder: ${ext.path}`);
-            mkdirSync(dirname(p), { recursive: true });
-            writeFileSync(p, ext.data);
-          }
-          const session = await ortNode.InferenceSession.create(path, so);
-          return wrapSession(ort, session);
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-      }
+      // External data (e.g. `model.onnx_data`) is handed over in memory, by its path relative to the model:
+      // the bytes already read and verified by loadPack, no copy on disk, nothing to clean up.
+      if (options?.externalData?.length) so.externalData = options.externalData.map((f) => ({ path: f.path, data: f.data }));
       const session = await ortNode.InferenceSession.create(model, so);
       return wrapSession(ort, session);
     },
