@@ -1,20 +1,12 @@
 /** Argument parsing for `defect-studio generate`. */
 
-export interface GenerateArgs {
+export interface GenerateArgs extends GenerationSettings {
   model: string;
   image: string;
   trimap: string;
   prompt: string;
   out: string;
-  negativePrompt?: string;
-  seed?: number;
-  steps?: number;
-  guidance?: number;
   backend: 'native' | 'wasm';
-  scheduler?: 'ddim' | 'euler' | 'dpmpp-2m';
-  eta?: number;
-  margin?: number;
-  adapt: boolean;
 }
 
 export class UsageError extends Error {
@@ -33,17 +25,81 @@ const VALUE_FLAGS = new Set([
   'negative-prompt', 'margin',
 ]);
 
-function int(name: string, v: string, min: number, max: number): number {
-  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be an integer, got "${v}"`);
+/** The generation settings of `generate` (and of a batch job line), before the pack's defaults fill the gaps. */
+export interface GenerationSettings {
+  negativePrompt?: string;
+  seed?: number;
+  steps?: number;
+  guidance?: number;
+  scheduler?: 'ddim' | 'euler' | 'dpmpp-2m';
+  eta?: number;
+  margin?: number;
+  adapt: boolean;
+}
+
+/** Setting names in a job line (JSON) -> the `generate` option they mirror. */
+export const JOB_SETTING_FLAGS: Record<string, string> = {
+  seed: 'seed',
+  steps: 'steps',
+  guidance: 'guidance',
+  scheduler: 'scheduler',
+  eta: 'eta',
+  negativePrompt: 'negative-prompt',
+  margin: 'margin',
+  adapt: 'no-adapt',
+};
+
+function int(label: string, v: string, min: number, max: number): number {
+  if (!/^\d+$/.test(v)) throw new UsageError(`${label} must be an integer, got "${v}"`);
   const n = Number(v);
-  if (n < min || n > max) throw new UsageError(`--${name} must be in ${min}..${max}, got ${n}`);
+  if (n < min || n > max) throw new UsageError(`${label} must be in ${min}..${max}, got ${n}`);
   return n;
 }
 
-function num(name: string, v: string): number {
+function num(label: string, v: string): number {
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}"`);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${label} must be a number, got "${v}"`);
   return n;
+}
+
+/** One validation for the settings, whether they come from options (`--steps`) or a job line (`steps`). */
+function parseSettings(get: (flag: string) => string | undefined, adapt: boolean, label: (flag: string) => string): GenerationSettings {
+  const v = (flag: string) => get(flag);
+  const scheduler = v('scheduler');
+  if (scheduler !== undefined && !['ddim', 'euler', 'dpmpp-2m'].includes(scheduler)) {
+    throw new UsageError(`${label('scheduler')} must be ddim, euler or dpmpp-2m, got "${scheduler}"`);
+  }
+  return {
+    negativePrompt: v('negative-prompt'),
+    seed: v('seed') !== undefined ? int(label('seed'), v('seed')!, 0, 0xffffffff) : undefined,
+    steps: v('steps') !== undefined ? int(label('steps'), v('steps')!, 1, 1000) : undefined,
+    guidance: v('guidance') !== undefined ? num(label('guidance'), v('guidance')!) : undefined,
+    eta: v('eta') !== undefined ? num(label('eta'), v('eta')!) : undefined,
+    margin: v('margin') !== undefined ? int(label('margin'), v('margin')!, 0, 100000) : undefined,
+    scheduler: scheduler as GenerationSettings['scheduler'],
+    adapt,
+  };
+}
+
+/** The settings of a batch job line, validated by the same code as the options of `generate`. */
+export function parseJobSettings(raw: Record<string, unknown>): GenerationSettings {
+  const byFlag = new Map<string, string>();
+  let adapt = true;
+  for (const [key, value] of Object.entries(raw)) {
+    const flag = JOB_SETTING_FLAGS[key];
+    if (!flag) throw new UsageError(`unknown setting "${key}"`);
+    if (value === null || value === undefined) continue;
+    if (key === 'adapt') {
+      if (typeof value !== 'boolean') throw new UsageError(`"adapt" must be true or false, got ${JSON.stringify(value)}`);
+      adapt = value;
+      continue;
+    }
+    if (key === 'negativePrompt' ? typeof value !== 'string' : typeof value !== 'number' && typeof value !== 'string') {
+      throw new UsageError(`"${key}" must be a ${key === 'negativePrompt' || key === 'scheduler' ? 'string' : 'number'}, got ${JSON.stringify(value)}`);
+    }
+    byFlag.set(flag, String(value));
+  }
+  return parseSettings((f) => byFlag.get(f), adapt, (f) => `"${Object.keys(JOB_SETTING_FLAGS).find((k) => JOB_SETTING_FLAGS[k] === f)}"`);
 }
 
 export function parseGenerateArgs(argv: string[]): GenerateArgs {
@@ -75,24 +131,13 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
   }
   const backend = vals.get('backend') ?? 'native';
   if (backend !== 'native' && backend !== 'wasm') throw new UsageError(`--backend must be native or wasm, got "${backend}"`);
-  const scheduler = vals.get('scheduler');
-  if (scheduler !== undefined && !['ddim', 'euler', 'dpmpp-2m'].includes(scheduler)) {
-    throw new UsageError(`--scheduler must be ddim, euler or dpmpp-2m, got "${scheduler}"`);
-  }
   return {
     model: vals.get('model')!,
     image: vals.get('image')!,
     trimap: vals.get('trimap')!,
     prompt: vals.get('prompt')!,
     out: vals.get('out')!,
-    negativePrompt: vals.get('negative-prompt'),
-    seed: vals.has('seed') ? int('seed', vals.get('seed')!, 0, 0xffffffff) : undefined,
-    steps: vals.has('steps') ? int('steps', vals.get('steps')!, 1, 1000) : undefined,
-    guidance: vals.has('guidance') ? num('guidance', vals.get('guidance')!) : undefined,
-    eta: vals.has('eta') ? num('eta', vals.get('eta')!) : undefined,
-    margin: vals.has('margin') ? int('margin', vals.get('margin')!, 0, 100000) : undefined,
     backend,
-    scheduler: scheduler as GenerateArgs['scheduler'],
-    adapt,
+    ...parseSettings((f) => vals.get(f), adapt, (f) => `--${f}`),
   };
 }

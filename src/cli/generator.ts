@@ -1,0 +1,162 @@
+/**
+ * One loaded model pack (and decoder adapter) that generates any number of images: `generate` uses it for
+ * one image, `batch` for many (one pack load per process, sessions reused across jobs). Both build the
+ * request and the record the same way, so a batch job's image is byte-identical to `generate`'s.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { requestDefaults } from '../core/diffusion/defaults';
+import { generate, InputError } from '../core/diffusion/pipeline';
+import type { DecoderAdapter, GenerateRequest, GenerateResult } from '../core/diffusion/types';
+import type { RGBAImage, Trimap } from '../core/image';
+import { PackError } from '../core/models/errors';
+import { loadPack, type LoadedPack } from '../core/models/pack';
+import { FsPackSource } from '../core/models/pack-source.node.ts';
+import type { Runtime } from '../core/models/runtime';
+import { decodePngRGBA } from '../core/png';
+import { decodeTrimapPng } from '../core/trimap/png';
+import type { GenerationSettings } from './args';
+
+export type Backend = 'native' | 'wasm';
+
+export async function createRuntime(backend: Backend): Promise<Runtime> {
+  if (backend === 'wasm') {
+    const ort = await import('onnxruntime-web/wasm');
+    const { createWebRuntime } = await import('../core/models/ort-web');
+    return createWebRuntime(ort as unknown as Parameters<typeof createWebRuntime>[0], { backend: 'wasm', numThreads: 1 });
+  }
+  const { createNodeRuntime } = await import('../core/models/ort-node.node.ts');
+  return createNodeRuntime();
+}
+
+export async function readInput(path: string, what: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`cannot read ${what} ${path}${code === 'ENOENT' ? ': no such file' : code ? `: ${code}` : ''}`);
+  }
+}
+
+export function decodeOr<T>(fn: () => T, what: string, path: string): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new InputError(`${what} ${path} is ${(e as Error).message}`);
+  }
+}
+
+/** Decode an image + trimap pair and check what `generate` checks before loading a pack. */
+export function decodeImageAndTrimap(imageBytes: Uint8Array, trimapBytes: Uint8Array, imagePath: string, trimapPath: string): { image: RGBAImage; trimap: Trimap } {
+  const image = decodeOr(() => decodePngRGBA(imageBytes), 'image', imagePath);
+  const trimap = decodeOr(() => decodeTrimapPng(trimapBytes), 'trimap', trimapPath);
+  checkTrimap(image, trimap, trimapPath);
+  return { image, trimap };
+}
+
+export function checkTrimap(image: RGBAImage, trimap: Trimap, trimapPath: string): void {
+  if (trimap.width !== image.width || trimap.height !== image.height) {
+    throw new InputError(`trimap size ${trimap.width}x${trimap.height} does not match the image size ${image.width}x${image.height}`);
+  }
+  if (!trimap.data.includes(2)) throw new InputError(`trimap ${trimapPath} has no defect region (no pixel > 200)`);
+}
+
+export interface Generator {
+  backend: Backend;
+  runtime: Runtime;
+  pack: LoadedPack;
+  adapter?: DecoderAdapter;
+  adapterNotice?: string;
+  /** Milliseconds to create the runtime, load the pack and build the adapter. */
+  loadMs: number;
+  release(): Promise<void>;
+}
+
+/** Load the pack once (and the decoder adapter when `adapt`): the sessions are reused by every run. */
+export async function openGenerator(model: string, backend: Backend, adapt: boolean): Promise<Generator> {
+  if (!existsSync(join(model, 'defect-studio.json'))) {
+    throw new PackError(`not a model pack: ${model}`, { file: 'defect-studio.json', found: 'no such file' });
+  }
+  const t0 = performance.now();
+  const runtime = await createRuntime(backend);
+  const pack = await loadPack(new FsPackSource(model), runtime);
+  let adapter: DecoderAdapter | undefined;
+  let adapterNotice: string | undefined;
+  let adapterRelease: (() => Promise<void>) | null = null;
+  if (adapt) {
+    try {
+      const { createDecoderAdapter } = await import('../core/diffusion/adaptation');
+      const decFile = pack.io.vaeDecoder.file;
+      const src = new FsPackSource(model);
+      const externalData = await Promise.all(
+        Object.keys(pack.manifest.files)
+          .filter((f) => f.startsWith('vae_decoder/') && /(_data|\.data)$/.test(f))
+          .map(async (f) => ({ path: f.slice('vae_decoder/'.length), data: await src.readFile(f) })),
+      );
+      const handle = await createDecoderAdapter(runtime, await src.readFile(decFile), {
+        latentScale: pack.manifest.latentScale,
+        externalData: externalData.length ? externalData : undefined,
+      });
+      adapter = handle.adapter ?? undefined;
+      adapterNotice = handle.notice;
+      adapterRelease = () => handle.release();
+    } catch (e) {
+      adapterNotice = `decoder adaptation unavailable: ${(e as Error).message}`;
+    }
+  }
+  return {
+    backend,
+    runtime,
+    pack,
+    adapter,
+    adapterNotice,
+    loadMs: performance.now() - t0,
+    async release() {
+      await adapterRelease?.().catch(() => undefined);
+      await pack.release();
+    },
+  };
+}
+
+/** The full request: the pack's defaults, overridden by the given settings. */
+export function buildRequest(gen: Generator, image: RGBAImage, trimap: Trimap, prompt: string, s: GenerationSettings): GenerateRequest {
+  const defaults = requestDefaults(gen.pack.manifest);
+  return {
+    ...defaults,
+    image,
+    trimap,
+    prompt,
+    negativePrompt: s.negativePrompt,
+    seed: s.seed ?? 0,
+    steps: s.steps ?? defaults.steps,
+    guidance: s.guidance ?? defaults.guidance,
+    scheduler: s.scheduler ?? defaults.scheduler,
+    eta: s.eta ?? defaults.eta,
+    contextMargin: s.margin ?? defaults.contextMargin,
+    adaptation: { ...defaults.adaptation, enabled: s.adapt && !!gen.adapter },
+  };
+}
+
+/** The settings block written to meta.json and to batch records (everything that decides the pixels). */
+export function settingsRecord(gen: Generator, request: GenerateRequest) {
+  return {
+    steps: request.steps,
+    guidance: request.guidance,
+    scheduler: request.scheduler,
+    eta: request.eta,
+    stages: request.stages,
+    latentDilation: request.latentDilation,
+    contextMargin: request.contextMargin,
+    adaptation: request.adaptation,
+    backend: gen.runtime.name,
+  };
+}
+
+export async function runRequest(gen: Generator, request: GenerateRequest, signal?: AbortSignal): Promise<GenerateResult> {
+  const result = await generate(gen.pack, request, { signal, adapter: gen.adapter });
+  if (!result.adaptation && gen.adapterNotice) {
+    return { ...result, adaptation: { applied: false, notice: gen.adapterNotice } };
+  }
+  return result;
+}
