@@ -114,6 +114,8 @@ describe('loadPack', () => {
     expect(bad({ resolution: 60 })).toThrow(/multiple of vaeScaleFactor/);
     expect(bad({ previewMatrix: [[1, 2, 3]] })).toThrow(/previewMatrix/);
     expect(bad({ files: { 'a.onnx': { bytes: 1, sha256: 'zz' } } })).toThrow(/sha256/);
+    expect(bad({ contextNorm: 'yes' })).toThrow(/contextNorm.*true or false/);
+    expect(parseManifest(JSON.stringify({ ...good, contextNorm: true })).contextNorm).toBe(true);
     expect(() => parseManifest('{not json')).toThrow(PackError);
   });
 

@@ -147,6 +147,40 @@ describe('pipeline details', () => {
     expect(off.adaptation).toBeUndefined();
   });
 
+  it('contextNorm: the models see the crop with its context mean at mid grey, the defect comes back in the photo colour', async () => {
+    // a flat reddish photo; the adapter checks what the models saw and returns mid grey (0 in [-1, 1])
+    const image = makeImage(80, 60);
+    for (let p = 0; p < 80 * 60; p++) image.data.set([200, 60, 30, 255], p * 4);
+    const req = makeRequest({ image, adaptation: { enabled: true, backgroundWeight: 100, mu: 1e-3, maxSamples: 1000 } });
+    const seen: number[][] = [];
+    const adapter: DecoderAdapter = {
+      async adapt(args) {
+        const plane = args.width * args.height;
+        const mean = [0, 1, 2].map((c) => {
+          let s = 0;
+          let n = 0;
+          for (let p = 0; p < plane; p++) if (!args.defect[p]) (s += args.xOk[c * plane + p]), n++;
+          return s / n;
+        });
+        seen.push(mean);
+        return { image: new Float32Array(args.xGen.length).fill(0), report: { applied: true } };
+      },
+    };
+    const normed = { ...pack, manifest: { ...pack.manifest, contextNorm: true } };
+    const res = await generate(normed, req, { adapter });
+    // with the flag: context mean at mid grey in every channel (gain 0.5/0.784 for red; 0.5/0.235 and 3 (clamped) for G, B)
+    expect(seen[0][0]).toBeCloseTo(0, 2);
+    expect(seen[0][1]).toBeCloseTo(0, 2);
+    expect(seen[0][2]).toBeCloseTo(2 * ((30 / 255) * 3) - 1, 2);
+    // mid grey inside the defect comes back as the photo's own colour (B clamped: 0.5 / 3)
+    const p = req.trimap.data.indexOf(DEFECT);
+    const rgb = Array.from(res.image.data.slice(p * 4, p * 4 + 3));
+    [200, 60, (0.5 / 3) * 255].forEach((v, c) => expect(Math.abs(rgb[c] - v)).toBeLessThanOrEqual(1));
+    // without the flag the models see the photo itself
+    await generate(pack, req, { adapter });
+    expect(seen[1][0]).toBeCloseTo((200 / 255) * 2 - 1, 1);
+  });
+
   it('reports the decode stage and honours an abort fired from a timer (a Stop message)', async () => {
     const stages: string[] = [];
     await generate(pack, makeRequest(), { onStage: (s) => stages.push(s) });

@@ -10,6 +10,7 @@ import type { LoadedPack, SessionIO } from '../models/pack';
 import type { TensorData } from '../models/runtime';
 import { makeTensor, tensorToFloat32 } from '../models/tensor';
 import { chooseCrop, cropToPlanar, cropTrimap, defectBounds, defectMask, pasteDefect } from './crop';
+import { contextDenormalize, contextGains, contextNormalize } from './contextnorm';
 import { defectFloat, defectMaxPool, dilateSquare, objectMean, trimapHint } from './masks';
 import { Rng } from './rng';
 import { createScheduler } from './schedulers';
@@ -139,8 +140,11 @@ export async function generate(pack: LoadedPack, request: GenerateRequest, optio
   // Crop to context at native resolution.
   const box = defectBounds(request.trimap)!;
   const crop = chooseCrop(request.image.width, request.image.height, box, R, request.contextMargin);
-  const xOk = cropToPlanar(request.image, crop, R);
   const classes = cropTrimap(request.trimap, crop, R);
+  const xCrop = cropToPlanar(request.image, crop, R);
+  // Packs trained with context normalisation see the crop with its context's colour gains applied (contextnorm.ts).
+  const gains = m.contextNorm ? contextGains(xCrop, classes) : null;
+  const xOk = gains ? contextNormalize(xCrop, gains) : xCrop;
   const defectNative = defectFloat(classes);
   const defectCells = defectMaxPool(classes, R, f);
   const editLatent = dilateSquare(defectCells, l, request.latentDilation);
@@ -417,6 +421,7 @@ export async function generate(pack: LoadedPack, request: GenerateRequest, optio
   }
   checkAbort(signal);
 
+  if (gains) xGen = contextDenormalize(xGen, gains);
   const t0 = performance.now();
   const image = pasteDefect(request.image, request.trimap, xGen, crop, R);
   const mask = defectMask(request.trimap);

@@ -22,6 +22,11 @@ export interface PackManifest {
   /** latentChannels x 3 matrix mapping x0-hat latent channels to RGB in [-1, 1]; optional bias [3]. */
   previewMatrix: number[][];
   previewBias?: number[];
+  /**
+   * Context normalisation (contextnorm.ts): the crop's colour channels are scaled so that the context's mean
+   * is mid grey before the VAE, and the generation is scaled back after decoding. Default false.
+   */
+  contextNorm?: boolean;
   /** Prompt presets shown in the UI. */
   promptPresets: string[];
   defaults?: {

@@ -59,6 +59,7 @@ export function parseManifest(text: string): PackManifest {
   if (!Array.isArray(m.promptPresets) || !m.promptPresets.every((p) => typeof p === 'string')) {
     fail('promptPresets', 'a list of strings', m.promptPresets);
   }
+  if (m.contextNorm !== undefined && typeof m.contextNorm !== 'boolean') fail('contextNorm', 'true or false', m.contextNorm);
   if (m.tokenizer !== 'clip-bpe' && m.tokenizer !== 'word-level') fail('tokenizer', '"clip-bpe" or "word-level"', m.tokenizer);
   if (m.defaults !== undefined && (typeof m.defaults !== 'object' || m.defaults === null)) fail('defaults', 'an object', m.defaults);
   const files = m.files;
