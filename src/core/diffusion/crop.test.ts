@@ -45,9 +45,32 @@ describe('resampling', () => {
     expect(out[4]).toBeCloseTo(0, 6); // green: half 0, half 255 -> 127.5 -> 0.0
   });
 
-  it('samples the trimap by nearest, background past the image edge', () => {
+  it('keeps the trimap at 1:1, background past the image edge', () => {
     const t = { width: 2, height: 2, data: new Uint8Array([OBJECT, DEFECT, OBJECT, OBJECT]) };
     expect(Array.from(cropTrimap(t, { x: 0, y: 0, size: 4 }, 4))).toEqual([1, 2, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it('downscales the trimap keeping every defect pixel (any), object vs background by majority', () => {
+    // 8x8 -> 2x2 (4x4 blocks): one defect pixel in the top-left block, top-right block 6/16 object,
+    // bottom-left 8/16 object (tie -> object), bottom-right all background except nothing
+    const data = new Uint8Array(64);
+    data[3 * 8 + 1] = DEFECT;
+    for (let i = 0; i < 6; i++) data[Math.floor(i / 4) * 8 + 4 + (i % 4)] = OBJECT;
+    for (let y = 4; y < 6; y++) for (let x = 0; x < 4; x++) data[y * 8 + x] = OBJECT;
+    expect(Array.from(cropTrimap({ width: 8, height: 8, data }, { x: 0, y: 0, size: 8 }, 2))).toEqual([DEFECT, 0, OBJECT, 0]);
+    // a 1-pixel column at any x survives a 10x downscale at any offset
+    for (let x = 0; x < 40; x++) {
+      const t = new Uint8Array(40 * 40).fill(OBJECT);
+      for (let y = 5; y < 35; y++) t[y * 40 + x] = DEFECT;
+      const c = cropTrimap({ width: 40, height: 40, data: t }, { x: 0, y: 0, size: 40 }, 4);
+      expect(c.filter((v) => v === DEFECT).length).toBe(4);
+    }
+    // non-integer scale (7 -> 3): each output pixel covers every source pixel it overlaps
+    const t7 = new Uint8Array(49).fill(OBJECT);
+    t7[3 * 7 + 3] = DEFECT; // the centre pixel straddles output pixel 1 only
+    t7[2 * 7 + 2] = DEFECT; // pixel 2 straddles output pixels 0 and 1
+    const c7 = cropTrimap({ width: 7, height: 7, data: t7 }, { x: 0, y: 0, size: 7 }, 3);
+    expect(Array.from(c7)).toEqual([2, 2, 1, 2, 2, 1, 1, 1, 1]);
   });
 });
 

@@ -2,7 +2,7 @@
  * Crop-to-context, resampling and the final paste. The model sees a square window of the photo resized to
  * its native resolution; only defect pixels come back, everything else is the input's bytes.
  */
-import { DEFECT, type RGBAImage, type Trimap } from '../image';
+import { BACKGROUND, DEFECT, OBJECT, type RGBAImage, type Trimap } from '../image';
 import type { CropWindow } from './types';
 
 export interface Box {
@@ -137,17 +137,52 @@ export function cropToPlanar(image: RGBAImage, crop: CropWindow, resolution: num
   return out;
 }
 
-/** Trimap classes of the crop at native resolution (nearest; outside the image = background). */
+/**
+ * Trimap classes of the crop at native resolution. Each resized pixel covers a block of source pixels (the
+ * crop's [i*S/R, (i+1)*S/R) rows and columns, every pixel it overlaps): it is defect if ANY of them is
+ * defect, so a 1-pixel scratch survives any downscale (METHOD.md); otherwise object or background by
+ * majority (a tie is object). Source pixels past the image edge count as background.
+ */
 export function cropTrimap(trimap: Trimap, crop: CropWindow, resolution: number): Uint8Array {
   const R = resolution;
-  const out = new Uint8Array(R * R);
+  const S = crop.size;
+  const W = trimap.width;
+  const H = trimap.height;
+  const lo = new Int32Array(R);
+  const hi = new Int32Array(R);
   for (let i = 0; i < R; i++) {
-    const sy = crop.y + Math.min(Math.floor(((i + 0.5) * crop.size) / R), crop.size - 1);
-    if (sy < 0 || sy >= trimap.height) continue;
+    lo[i] = Math.floor((i * S) / R);
+    hi[i] = Math.max(lo[i] + 1, Math.min(Math.ceil(((i + 1) * S) / R), S));
+  }
+  const out = new Uint8Array(R * R);
+  const objects = new Int32Array(R);
+  const defects = new Uint8Array(R);
+  for (let i = 0; i < R; i++) {
+    objects.fill(0);
+    defects.fill(0);
+    for (let sy = crop.y + lo[i]; sy < crop.y + hi[i]; sy++) {
+      if (sy < 0 || sy >= H) continue;
+      const row = sy * W;
+      for (let j = 0; j < R; j++) {
+        if (defects[j]) continue;
+        const x0 = Math.max(crop.x + lo[j], 0);
+        const x1 = Math.min(crop.x + hi[j], W);
+        let obj = 0;
+        for (let sx = x0; sx < x1; sx++) {
+          const v = trimap.data[row + sx];
+          if (v === DEFECT) {
+            defects[j] = 1;
+            break;
+          }
+          if (v === OBJECT) obj++;
+        }
+        objects[j] += obj;
+      }
+    }
+    const rows = hi[i] - lo[i];
     for (let j = 0; j < R; j++) {
-      const sx = crop.x + Math.min(Math.floor(((j + 0.5) * crop.size) / R), crop.size - 1);
-      if (sx < 0 || sx >= trimap.width) continue;
-      out[i * R + j] = trimap.data[sy * trimap.width + sx];
+      const total = rows * (hi[j] - lo[j]);
+      out[i * R + j] = defects[j] ? DEFECT : 2 * objects[j] >= total ? OBJECT : BACKGROUND;
     }
   }
   return out;

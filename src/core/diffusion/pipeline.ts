@@ -14,7 +14,7 @@ import { contextDenormalize, contextGains, contextNormalize } from './contextnor
 import { defectFloat, defectMaxPool, dilateSquare, objectMean, trimapHint } from './masks';
 import { Rng } from './rng';
 import { createScheduler } from './schedulers';
-import type { AdaptationReport, GenerateOptions, GenerateRequest, GenerateResult, Stage, StepEvent } from './types';
+import type { AdaptationReport, CropWindow, GenerateOptions, GenerateRequest, GenerateResult, Stage, StepEvent } from './types';
 
 export class InputError extends Error {
   constructor(message: string) {
@@ -82,6 +82,38 @@ export function validateRequest(request: GenerateRequest): void {
   if (!any) throw new InputError('the trimap has no defect region (no pixel is 255/defect)');
 }
 
+export interface ContextMasks {
+  /** Trimap classes of the crop at native resolution (R x R). */
+  classes: Uint8Array;
+  /** 1 where the resized crop is defect (R x R). */
+  defectNative: Float32Array;
+  /** 1 where any pixel of a latent cell is defect (l x l). */
+  defectCells: Float32Array;
+  /** The latent edit mask: defectCells dilated by `marginPx` image pixels at native resolution (l x l). */
+  editLatent: Float32Array;
+}
+
+/**
+ * The masks of METHOD.md for one context window: the trimap resized to the native resolution R (a pixel is
+ * defect if any source pixel under it is), max-pooled to latent cells (VAE factor f), dilated by a margin
+ * given in pixels (round(marginPx / f) cells each side). An empty resized defect is an InputError.
+ */
+export function contextMasks(trimap: Trimap, crop: CropWindow, R: number, f: number, marginPx: number): ContextMasks {
+  const classes = cropTrimap(trimap, crop, R);
+  const defectNative = defectFloat(classes);
+  let any = false;
+  for (let p = 0; p < defectNative.length && !any; p++) any = defectNative[p] > 0;
+  if (!any) {
+    throw new InputError(
+      `the defect region is empty in the ${crop.size}x${crop.size} context window at (${crop.x}, ${crop.y}) resized to ${R}x${R}`,
+    );
+  }
+  const l = R / f;
+  const defectCells = defectMaxPool(classes, R, f);
+  const editLatent = dilateSquare(defectCells, l, 2 * Math.max(0, Math.round(marginPx / f)) + 1);
+  return { classes, defectNative, defectCells, editLatent };
+}
+
 class Runner {
   readonly timings: Record<string, number> = {};
   constructor(private readonly signal?: AbortSignal) {}
@@ -140,14 +172,17 @@ export async function generate(pack: LoadedPack, request: GenerateRequest, optio
   // Crop to context at native resolution.
   const box = defectBounds(request.trimap)!;
   const crop = chooseCrop(request.image.width, request.image.height, box, R, request.contextMargin);
-  const classes = cropTrimap(request.trimap, crop, R);
+  const { classes, defectNative, defectCells, editLatent } = contextMasks(
+    request.trimap,
+    crop,
+    R,
+    f,
+    Math.floor(request.latentDilation / 2) * f,
+  );
   const xCrop = cropToPlanar(request.image, crop, R);
   // Packs trained with context normalisation see the crop with its context's colour gains applied (contextnorm.ts).
   const gains = m.contextNorm ? contextGains(xCrop, classes) : null;
   const xOk = gains ? contextNormalize(xCrop, gains) : xCrop;
-  const defectNative = defectFloat(classes);
-  const defectCells = defectMaxPool(classes, R, f);
-  const editLatent = dilateSquare(defectCells, l, request.latentDilation);
 
   // Text embeddings (the unconditional branch drops only the text).
   const doCfg = request.guidance !== 1;
