@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { decode } from 'fast-png';
 import { unzipSync } from 'fflate';
 import type { RGBAImage, Trimap } from '../image';
-import { buildMvtecFiles, defectMaskFromTrimap, defectNameFromPrompt, encodeTrimapPng, exportDataset, exportSingle } from './index';
+import { buildMvtecFiles, defectNameFromPrompt, exportDataset, exportSingle } from './index';
+import { defectMask as defectMaskFromTrimap } from '../diffusion/crop';
+import { encodeTrimapPng } from '../trimap/png';
 
 function img(w: number, h: number, seed: number): RGBAImage {
   const data = new Uint8ClampedArray(w * h * 4);

@@ -1,4 +1,3 @@
-export * from './png';
 export * from './record';
 export * from './single';
 export * from './mvtec';

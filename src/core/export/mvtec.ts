@@ -1,6 +1,6 @@
 import { zipSync, type Zippable } from 'fflate';
 import type { RGBAImage } from '../image';
-import { encodeImagePng, encodeMaskPng } from './png';
+import { encodePngGray, encodePngRGBA } from '../png';
 import { buildRecord, recordToBytes, safeStem, type RecordInput } from './record';
 
 /** One accepted result for the dataset. */
@@ -79,9 +79,9 @@ export function buildMvtecFiles(items: DatasetItem[]): Map<string, Uint8Array> {
   for (const item of items) {
     if (item.mask.length !== item.image.width * item.image.height) throw new Error('mask size differs from the image');
     const names = namer.add(item.category, item.defect, item.sourceKey);
-    if (names.firstOfSource) files.set(names.good, encodeImagePng(item.original));
-    files.set(names.image, encodeImagePng(item.image));
-    files.set(names.mask, encodeMaskPng(item.mask, item.image.width, item.image.height));
+    if (names.firstOfSource) files.set(names.good, encodePngRGBA(item.original));
+    files.set(names.image, encodePngRGBA(item.image));
+    files.set(names.mask, encodePngGray(item.image.width, item.image.height, item.mask));
     const record = buildRecord({
       ...item.record,
       mask: item.mask,

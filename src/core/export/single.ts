@@ -1,5 +1,6 @@
 import type { RGBAImage, Trimap } from '../image';
-import { encodeImagePng, encodeMaskPng, encodeTrimapPng } from './png';
+import { encodePngGray, encodePngRGBA } from '../png';
+import { encodeTrimapPng } from '../trimap/png';
 import { buildRecord, recordToBytes, safeStem, type RecordInput } from './record';
 
 export interface ExportFile {
@@ -21,8 +22,8 @@ export function exportSingle(args: {
   const files = { image: `${stem}_defect.png`, mask: `${stem}_mask.png`, trimap: `${stem}_trimap.png` };
   const record = buildRecord({ ...args.record, mask, width: image.width, height: image.height, files });
   return [
-    { name: files.image, mime: 'image/png', bytes: encodeImagePng(image) },
-    { name: files.mask, mime: 'image/png', bytes: encodeMaskPng(mask, image.width, image.height) },
+    { name: files.image, mime: 'image/png', bytes: encodePngRGBA(image) },
+    { name: files.mask, mime: 'image/png', bytes: encodePngGray(image.width, image.height, mask) },
     { name: files.trimap, mime: 'image/png', bytes: encodeTrimapPng(trimap) },
     { name: `${stem}_record.json`, mime: 'application/json', bytes: recordToBytes(record) },
   ];

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { encode, decode } from 'fast-png';
-import { decodeMaskPng, decodeTrimapPng, encodeMaskPng, encodeTrimapPng, maskOverTrimap, PngReadError } from './png';
+import { decodeMaskPng, decodeTrimapPng, encodeMaskPng, encodeTrimapPng, maskOverTrimap } from './png';
+import { ImageDecodeError } from '../imageLimits';
+import { encodePng } from '../png';
 import type { Trimap } from '../image';
 
 function randomTrimap(w: number, h: number, seed = 1): Trimap {
@@ -38,7 +40,7 @@ describe('trimap PNG', () => {
     expect(t2.width).toBe(4);
   });
   it('rejects a file that is not a PNG with a clear error', () => {
-    expect(() => decodeTrimapPng(new Uint8Array([1, 2, 3, 4, 5]))).toThrow(PngReadError);
+    expect(() => decodeTrimapPng(new Uint8Array([1, 2, 3, 4, 5]))).toThrow(ImageDecodeError);
     expect(() => decodeTrimapPng(new TextEncoder().encode('hello, not a png at all'))).toThrow(/not a readable PNG/);
   });
 });
@@ -63,5 +65,16 @@ describe('mask PNG', () => {
     const t = maskOverTrimap({ width: 4, height: 1, data: new Uint8Array([1, 0, 1, 0]) }, base);
     expect(Array.from(t.data)).toEqual([2, 1, 2, 1]);
     expect(Array.from(maskOverTrimap({ width: 2, height: 1, data: new Uint8Array([0, 1]) }).data)).toEqual([1, 2]);
+  });
+});
+
+describe('trimap PNG of any colour type and depth (issue 10.5)', () => {
+  it('reads 16-bit grey and 2-bit palette trimaps with the same bands', () => {
+    const values = [0, 99, 100, 128, 200, 201, 255, 50];
+    const g16 = encodePng({ width: 8, height: 1, channels: 1, depth: 16, data: Uint16Array.from(values, (v) => v * 257) });
+    expect(Array.from(decodeTrimapPng(g16).data)).toEqual([0, 0, 1, 1, 1, 2, 2, 0]);
+    // 2-bit palette, 4 pixels: indices 0,1,2,3 -> red channel 0, 127, 255, 30
+    const pal = encode({ width: 4, height: 1, depth: 2, channels: 1, data: new Uint8Array([0b00011011]), palette: [[0, 9, 9], [127, 0, 0], [255, 0, 0], [30, 255, 255]] });
+    expect(Array.from(decodeTrimapPng(pal).data)).toEqual([0, 1, 2, 0]);
   });
 });
