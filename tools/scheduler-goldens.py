@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
 """Golden numbers for the scheduler tests, computed with numpy (float64) straight from the published formulas:
 DDIM (Song et al. 2020, eq. 12), Euler (Karras et al. 2022, Algorithm 2, s_churn = 0) and DPM-Solver++(2M)
-(Lu et al. 2022, Algorithm 2), with diffusers' timestep-spacing rules. Run: python3 tools/scheduler-goldens.py
-The output is pasted into src/core/diffusion/schedulers/schedulers.test.ts."""
+(Lu et al. 2022, Algorithm 2), with diffusers' timestep-spacing rules. Run: /usr/bin/python3 tools/scheduler-goldens.py
+The output is pasted into src/core/diffusion/schedulers/schedulers.test.ts.
+
+With --timesteps OUT.json it writes instead the timestep fixture for every N in 1..1000, every spacing and every
+scheduler, computed the way diffusers computes them with numpy (np.linspace / np.arange / .round(), float32 for
+Euler): a 32-bit FNV-1a checksum per N, full timesteps and sigmas for a subset of N
+(src/core/diffusion/schedulers/timesteps.golden.json)."""
 import json
+import sys
 import numpy as np
 
 T = 1000
@@ -11,6 +17,78 @@ b_sl = np.linspace(0.00085 ** 0.5, 0.012 ** 0.5, T) ** 2
 b_lin = np.linspace(0.0001, 0.02, T)
 abar = np.cumprod(1 - b_sl)
 abar_lin = np.cumprod(1 - b_lin)
+
+
+
+def fnv1a(words):
+    """32-bit FNV-1a over the uint32 words (int32 timesteps, or float32 bit patterns)."""
+    h = 0x811C9DC5
+    for w in words:
+        h = ((h ^ int(w)) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def diffusers_timesteps(kind, spacing, n, offset=1):
+    """Timesteps as diffusers' DDIMScheduler / EulerDiscreteScheduler / DPMSolverMultistepScheduler.set_timesteps
+    compute them (num_train_timesteps T = 1000, steps_offset 1, lambda_min_clipped -inf so last_timestep = T)."""
+    if kind == 'ddim':
+        if spacing == 'linspace':
+            return np.linspace(0, T - 1, n).round()[::-1].copy().astype(np.int64)
+        if spacing == 'leading':
+            r = T // n
+            return (np.arange(0, n) * r).round()[::-1].copy().astype(np.int64) + offset
+        return np.round(np.arange(T, 0, -T / n)).astype(np.int64) - 1
+    if kind == 'euler':
+        if spacing == 'linspace':
+            return np.linspace(0, T - 1, n, dtype=np.float32)[::-1].copy()
+        if spacing == 'leading':
+            r = T // n
+            ts = (np.arange(0, n) * r).round()[::-1].copy().astype(np.float32)
+            ts += offset
+            return ts
+        ts = np.arange(T, 0, -T / n).round().copy().astype(np.float32)
+        ts -= 1
+        return ts
+    # dpmpp-2m
+    if spacing == 'linspace':
+        return np.linspace(0, T - 1, n + 1).round()[::-1][:-1].copy().astype(np.int64)
+    if spacing == 'leading':
+        r = T // (n + 1)
+        return (np.arange(0, n + 1) * r).round()[::-1][:-1].copy().astype(np.int64) + offset
+    return np.arange(T, 0, -T / n).round().copy().astype(np.int64) - 1
+
+
+def timestep_fixture(path):
+    train_sigmas = ((1 - abar) / abar) ** 0.5
+    full_n = [1, 2, 3, 4, 5, 6, 7, 10, 20, 25, 26, 27, 30, 31, 46, 47, 50, 61, 100]
+    out = {'T': T, 'steps_offset': 1, 'beta_schedule': 'scaled_linear 0.00085..0.012', 'hash': 'fnv1a32',
+           'note': 'checksums over the first N timesteps (int32, or float32 bits for euler); "extra" lists the N '
+                   'for which numpy\'s arange gives N + 1 values (diffusers would run one more step, to t = -1)',
+           'sets': {}}
+    for kind in ('ddim', 'euler', 'dpmpp-2m'):
+        for spacing in ('leading', 'trailing', 'linspace'):
+            sums, extra, full = [], [], {}
+            for n in range(1, T + 1):
+                ts = diffusers_timesteps(kind, spacing, n)
+                if len(ts) > n:
+                    extra.append(n)
+                ts = ts[:n]
+                words = ts.astype(np.float32).view(np.uint32) if kind == 'euler' else ts.astype(np.int32).view(np.uint32)
+                sums.append(fnv1a(words))
+                if n in full_n:
+                    entry = {'timesteps': [float(v) if kind == 'euler' else int(v) for v in ts]}
+                    if kind != 'ddim':
+                        sig = np.interp(ts.astype(np.float64), np.arange(T), train_sigmas)
+                        entry['sigmas'] = [float('%.12g' % v) for v in sig]
+                    full[str(n)] = entry
+            out['sets'][kind + ' ' + spacing] = {'checksums': sums, 'extra': extra, 'full': full}
+    with open(path, 'w') as f:
+        json.dump(out, f, separators=(',', ':'))
+
+
+if len(sys.argv) == 3 and sys.argv[1] == '--timesteps':
+    timestep_fixture(sys.argv[2])
+    sys.exit(0)
 
 x = np.array([0.5, -1.2, 2.0, 0.1])
 e = np.array([0.3, 0.7, -0.4, 1.1])

@@ -9,11 +9,15 @@ export interface SchedulerConfig {
   set_alpha_to_one: boolean;
   steps_offset: number;
   prediction_type: 'epsilon' | 'v_prediction' | 'sample';
-  timestep_spacing: 'leading' | 'trailing' | 'linspace';
+  /** Absent in SD-1.5's file: then each scheduler's diffusers default applies (spacingOf). */
+  timestep_spacing?: TimestepSpacing;
   clip_sample: boolean;
   clip_sample_range: number;
 }
 
+export type TimestepSpacing = 'leading' | 'trailing' | 'linspace';
+
+/** Stable Diffusion 1.x's scheduler_config.json (which has no timestep_spacing). */
 export const SD_SCHEDULER_CONFIG: SchedulerConfig = {
   num_train_timesteps: 1000,
   beta_start: 0.00085,
@@ -22,7 +26,6 @@ export const SD_SCHEDULER_CONFIG: SchedulerConfig = {
   set_alpha_to_one: false,
   steps_offset: 1,
   prediction_type: 'epsilon',
-  timestep_spacing: 'leading',
   clip_sample: false,
   clip_sample_range: 1,
 };
@@ -100,10 +103,33 @@ export function alphasCumprod(betas: Float64Array): Float64Array {
   return out;
 }
 
-/** numpy.linspace(a, b, n). */
+/**
+ * The spacing a scheduler uses: the config's, else diffusers' class default (DDIMScheduler 'leading';
+ * EulerDiscreteScheduler and DPMSolverMultistepScheduler 'linspace').
+ */
+export function spacingOf(c: SchedulerConfig, kind: 'ddim' | 'euler' | 'dpmpp-2m'): TimestepSpacing {
+  return c.timestep_spacing ?? (kind === 'ddim' ? 'leading' : 'linspace');
+}
+
+/**
+ * numpy.linspace(a, b, n) bit for bit: step = (b - a) / (n - 1), value i = i * step + a, the last value set to
+ * b exactly (not (b - a) * i / (n - 1), which rounds differently: 13 * (999 / 26) = 499.49999999999994).
+ */
 export function linspace(a: number, b: number, n: number): number[] {
   if (n === 1) return [a];
-  return Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
+  const div = n - 1;
+  const delta = b - a;
+  const step = delta / div;
+  const out = Array.from({ length: n }, (_, i) => (step === 0 ? (i / div) * delta + a : i * step + a));
+  out[n - 1] = b;
+  return out;
+}
+
+/** numpy.arange(start, stop, step) for floats bit for bit: ceil((stop - start) / step) values start + i * delta. */
+export function arange(start: number, stop: number, step: number): number[] {
+  const n = Math.max(0, Math.ceil((stop - start) / step));
+  const delta = start + step - start; // numpy fills from its first two values
+  return Array.from({ length: n }, (_, i) => start + i * delta);
 }
 
 /** Python's round(): half to even, as numpy.round. */
@@ -113,25 +139,31 @@ export function roundHalfEven(x: number): number {
   return r;
 }
 
-/** DDIM/Euler timesteps for N inference steps under the config's spacing (diffusers' rules). */
-export function spacedTimesteps(c: SchedulerConfig, n: number, integer: boolean): number[] {
+/**
+ * DDIM (integer) / Euler (float32, as diffusers keeps them) timesteps for N inference steps under the
+ * scheduler's spacing, computed as diffusers does with numpy. Where numpy's arange gives N + 1 trailing values
+ * (62 of the N in 1..1000 for T = 1000; diffusers would then run an extra step to t = -1) the first N are kept.
+ */
+export function spacedTimesteps(c: SchedulerConfig, n: number, kind: 'ddim' | 'euler'): number[] {
   const T = c.num_train_timesteps;
   if (!Number.isInteger(n) || n < 1 || n > T) throw new Error(`steps must be an integer in 1..${T}, got ${n}`);
-  if (c.timestep_spacing === 'linspace') {
-    const ts = linspace(0, T - 1, n).reverse();
-    return integer ? ts.map(roundHalfEven) : ts;
-  }
-  if (c.timestep_spacing === 'leading') {
+  const spacing = spacingOf(c, kind);
+  let ts: number[];
+  if (spacing === 'linspace') {
+    ts = linspace(0, T - 1, n).reverse();
+    ts = kind === 'ddim' ? ts.map(roundHalfEven) : ts.map(Math.fround);
+  } else if (spacing === 'leading') {
     const ratio = Math.floor(T / n);
-    return Array.from({ length: n }, (_, i) => i * ratio)
+    ts = Array.from({ length: n }, (_, i) => i * ratio)
       .reverse()
       .map((t) => t + c.steps_offset);
+  } else {
+    // np.round(np.arange(T, 0, -T / n)) - 1
+    ts = arange(T, 0, -T / n)
+      .slice(0, n)
+      .map((t) => roundHalfEven(t) - 1);
   }
-  // trailing: np.round(np.arange(T, 0, -T / n)) - 1
-  const ratio = T / n;
-  const ts: number[] = [];
-  for (let t = T; t > 0; t -= ratio) ts.push(roundHalfEven(t) - 1);
-  return ts.slice(0, n);
+  return ts;
 }
 
 /** Linear interpolation of table[] at fractional index x (numpy.interp over arange). */
@@ -139,8 +171,8 @@ export function interpTable(table: Float64Array, x: number): number {
   if (x <= 0) return table[0];
   if (x >= table.length - 1) return table[table.length - 1];
   const i = Math.floor(x);
-  const f = x - i;
-  return table[i] * (1 - f) + table[i + 1] * f;
+  if (x === i) return table[i];
+  return (table[i + 1] - table[i]) * (x - i) + table[i]; // numpy.interp's slope form
 }
 
 export interface StepOutput {

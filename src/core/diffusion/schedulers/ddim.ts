@@ -22,7 +22,7 @@ export class DDIMScheduler implements Scheduler {
   }
 
   setTimesteps(steps: number): void {
-    this.timesteps = spacedTimesteps(this.config, steps, true);
+    this.timesteps = spacedTimesteps(this.config, steps, 'ddim');
     this.stepRatio = Math.floor(this.config.num_train_timesteps / steps);
   }
 

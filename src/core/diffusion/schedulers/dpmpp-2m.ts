@@ -4,10 +4,12 @@
  */
 import {
   alphasCumprod,
+  arange,
   interpTable,
   linspace,
   makeBetas,
   roundHalfEven,
+  spacingOf,
   type Scheduler,
   type SchedulerConfig,
   type StepOutput,
@@ -32,20 +34,21 @@ export class DPMSolverPP2MScheduler implements Scheduler {
     const c = this.config;
     const T = c.num_train_timesteps;
     if (!Number.isInteger(steps) || steps < 1 || steps > T) throw new Error(`steps must be an integer in 1..${T}`);
+    // diffusers' DPMSolverMultistepScheduler with lambda_min_clipped = -inf (last timestep = T), via numpy
+    const spacing = spacingOf(c, 'dpmpp-2m');
     let ts: number[];
-    if (c.timestep_spacing === 'linspace') {
+    if (spacing === 'linspace') {
       ts = linspace(0, T - 1, steps + 1).map(roundHalfEven).reverse().slice(0, steps);
-    } else if (c.timestep_spacing === 'leading') {
+    } else if (spacing === 'leading') {
       const ratio = Math.floor(T / (steps + 1));
       ts = Array.from({ length: steps + 1 }, (_, i) => i * ratio)
         .reverse()
         .slice(0, steps)
         .map((t) => t + c.steps_offset);
     } else {
-      const ratio = T / steps;
-      ts = [];
-      for (let t = T; t > 0; t -= ratio) ts.push(roundHalfEven(t) - 1);
-      ts = ts.slice(0, steps);
+      ts = arange(T, 0, -T / steps)
+        .slice(0, steps)
+        .map((t) => roundHalfEven(t) - 1);
     }
     this.timesteps = ts;
     this.sigmas = ts.map((t) => interpTable(this.trainSigmas, t)).concat(0);

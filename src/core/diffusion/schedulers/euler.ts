@@ -4,6 +4,7 @@ import {
   interpTable,
   makeBetas,
   spacedTimesteps,
+  spacingOf,
   type Scheduler,
   type SchedulerConfig,
   type StepOutput,
@@ -24,10 +25,10 @@ export class EulerScheduler implements Scheduler {
   }
 
   setTimesteps(steps: number): void {
-    this.timesteps = spacedTimesteps(this.config, steps, false);
+    this.timesteps = spacedTimesteps(this.config, steps, 'euler');
     this.sigmas = this.timesteps.map((t) => interpTable(this.trainSigmas, t)).concat(0);
     const max = Math.max(...this.sigmas);
-    this.initNoiseSigma = this.config.timestep_spacing === 'leading' ? Math.sqrt(max * max + 1) : max;
+    this.initNoiseSigma = spacingOf(this.config, 'euler') === 'leading' ? Math.sqrt(max * max + 1) : max;
   }
 
   scaleModelInput(sample: Float32Array, stepIndex: number): Float32Array {

@@ -277,7 +277,8 @@ const GOLDEN = {
 const x = new Float32Array([0.5, -1.2, 2.0, 0.1]);
 const e = new Float32Array([0.3, 0.7, -0.4, 1.1]);
 const z = new Float32Array([0.25, -0.5, 1.5, -2.0]);
-const cfg = (o: Partial<SchedulerConfig> = {}): SchedulerConfig => ({ ...SD_SCHEDULER_CONFIG, ...o });
+// the step tests below are written for leading spacing (SD-1.5's DDIM); timesteps.test.ts covers every spacing
+const cfg = (o: Partial<SchedulerConfig> = {}): SchedulerConfig => ({ ...SD_SCHEDULER_CONFIG, timestep_spacing: 'leading', ...o });
 
 function close(actual: ArrayLike<number>, expected: number[], tol = 2e-5) {
   expect(actual.length).toBe(expected.length);
