@@ -14,7 +14,9 @@ import { PackError } from '../core/models/errors';
 import { loadPack, type LoadedPack } from '../core/models/pack';
 import { FsPackSource } from '../core/models/pack-source.node.ts';
 import type { Runtime } from '../core/models/runtime';
-import { decodePngRGBA } from '../core/png';
+import { checkImageHeader } from '../core/imageHeader';
+import { ImageDecodeError } from '../core/imageLimits';
+import { decodePng, encodePng, rasterToRGBA, readPngHeader, replacePixels, type DecodedPng } from '../core/png';
 import { decodeTrimapPng } from '../core/trimap/png';
 import type { GenerationSettings } from './args';
 
@@ -47,18 +49,50 @@ export function decodeOr<T>(fn: () => T, what: string, path: string): T {
   }
 }
 
-/** Decode an image + trimap pair and check what `generate` checks before loading a pack. */
-export function decodeImageAndTrimap(imageBytes: Uint8Array, trimapBytes: Uint8Array, imagePath: string, trimapPath: string): { image: RGBAImage; trimap: Trimap } {
-  const image = decodeOr(() => decodePngRGBA(imageBytes), 'image', imagePath);
-  const trimap = decodeOr(() => decodeTrimapPng(trimapBytes), 'trimap', trimapPath);
-  checkTrimap(image, trimap, trimapPath);
-  return { image, trimap };
+/** The input photo: a PNG of any colour type and depth, within the pixel limit (checked on the header first). */
+function decodeInputImage(bytes: Uint8Array): DecodedPng {
+  const h = checkImageHeader(bytes);
+  if (h.format !== 'png') throw new ImageDecodeError(`a ${h.format.toUpperCase()} file; the CLI reads PNG images only`);
+  return decodePng(bytes);
 }
 
-export function checkTrimap(image: RGBAImage, trimap: Trimap, trimapPath: string): void {
+/**
+ * Decode an image + trimap pair and check what `generate` checks before loading a pack. `source` is the
+ * photo at its own depth and channels, for writing image.png with encodeResultImage.
+ */
+export function decodeImageAndTrimap(
+  imageBytes: Uint8Array,
+  trimapBytes: Uint8Array,
+  imagePath: string,
+  trimapPath: string,
+): { image: RGBAImage; trimap: Trimap; source: DecodedPng } {
+  const source = decodeOr(() => decodeInputImage(imageBytes), 'image', imagePath);
+  const image = rasterToRGBA(source);
+  // The trimap's size is checked on its header, before it is inflated.
+  const th = decodeOr(() => readPngHeader(trimapBytes), 'trimap', trimapPath);
+  checkTrimapSize(image, th);
+  const trimap = decodeOr(() => decodeTrimapPng(trimapBytes), 'trimap', trimapPath);
+  checkTrimap(image, trimap, trimapPath);
+  return { image, trimap, source };
+}
+
+/**
+ * image.png at the input's depth and colour type (palette -> RGB/RGBA, 1/2/4-bit grey -> 8-bit grey, colour
+ * key -> alpha): every pixel outside the result's mask is the decoded input, sample for sample; mask pixels
+ * take the generated colour (alpha kept). The input's colour-space chunks are written back.
+ */
+export function encodeResultImage(source: DecodedPng, result: Pick<GenerateResult, 'image' | 'mask'>): Uint8Array {
+  return encodePng(replacePixels(source, result.image, result.mask), { chunks: source.colorChunks });
+}
+
+function checkTrimapSize(image: RGBAImage, trimap: { width: number; height: number }): void {
   if (trimap.width !== image.width || trimap.height !== image.height) {
     throw new InputError(`trimap size ${trimap.width}x${trimap.height} does not match the image size ${image.width}x${image.height}`);
   }
+}
+
+export function checkTrimap(image: RGBAImage, trimap: Trimap, trimapPath: string): void {
+  checkTrimapSize(image, trimap);
   if (!trimap.data.includes(2)) throw new InputError(`trimap ${trimapPath} has no defect region (no pixel > 200)`);
 }
 

@@ -7,15 +7,15 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { InputError } from '../core/diffusion/pipeline';
 import { PackError } from '../core/models/errors';
-import { encodePngGray, encodePngRGBA } from '../core/png';
+import { encodePngGray } from '../core/png';
 import { USAGE, UsageError, parseGenerateArgs, type GenerateArgs } from './args';
-import { buildRequest, decodeImageAndTrimap, openGenerator, readInput, runRequest, settingsRecord } from './generator';
+import { buildRequest, decodeImageAndTrimap, encodeResultImage, openGenerator, readInput, runRequest, settingsRecord } from './generator';
 
 export async function runGenerate(args: GenerateArgs, signal?: AbortSignal): Promise<{ outDir: string; meta: Record<string, unknown> }> {
   const t0 = performance.now();
   const imageBytes = await readInput(args.image, 'image');
   const trimapBytes = await readInput(args.trimap, 'trimap');
-  const { image, trimap } = decodeImageAndTrimap(imageBytes, trimapBytes, args.image, args.trimap);
+  const { image, trimap, source } = decodeImageAndTrimap(imageBytes, trimapBytes, args.image, args.trimap);
   const gen = await openGenerator(args.model, args.backend, args.adapt);
   try {
     const request = buildRequest(gen, image, trimap, args.prompt, args);
@@ -34,7 +34,7 @@ export async function runGenerate(args: GenerateArgs, signal?: AbortSignal): Pro
       timings: { ...result.timings, load: gen.loadMs, cli: performance.now() - t0 },
     };
     const files: [string, Uint8Array][] = [
-      ['image.png', encodePngRGBA(result.image)],
+      ['image.png', encodeResultImage(source, result)],
       ['mask.png', encodePngGray(image.width, image.height, result.mask)],
       ['meta.json', new TextEncoder().encode(JSON.stringify(meta, null, 2) + '\n')],
     ];
