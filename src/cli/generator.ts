@@ -11,7 +11,7 @@ import { generate, InputError } from '../core/diffusion/pipeline';
 import type { DecoderAdapter, GenerateRequest, GenerateResult } from '../core/diffusion/types';
 import type { RGBAImage, Trimap } from '../core/image';
 import { PackError } from '../core/models/errors';
-import { loadPack, type LoadedPack } from '../core/models/pack';
+import { externalDataFiles, loadPack, type LoadedPack } from '../core/models/pack';
 import { FsPackSource } from '../core/models/pack-source.node.ts';
 import type { Runtime } from '../core/models/runtime';
 import { checkImageHeader } from '../core/imageHeader';
@@ -122,13 +122,11 @@ export async function openGenerator(model: string, backend: Backend, adapt: bool
     try {
       const { createDecoderAdapter } = await import('../core/diffusion/adaptation');
       const decFile = pack.io.vaeDecoder.file;
-      const src = new FsPackSource(model);
+      // Read again through the pack: sizes checked before reading, sha256 after.
       const externalData = await Promise.all(
-        Object.keys(pack.manifest.files)
-          .filter((f) => f.startsWith('vae_decoder/') && /(_data|\.data)$/.test(f))
-          .map(async (f) => ({ path: f.slice('vae_decoder/'.length), data: await src.readFile(f) })),
+        externalDataFiles(pack.manifest, 'vae_decoder').map(async (f) => ({ path: f.slice('vae_decoder/'.length), data: await pack.readFile(f) })),
       );
-      const handle = await createDecoderAdapter(runtime, await src.readFile(decFile), {
+      const handle = await createDecoderAdapter(runtime, await pack.readFile(decFile), {
         latentScale: pack.manifest.latentScale,
         externalData: externalData.length ? externalData : undefined,
       });

@@ -1,5 +1,6 @@
 // Download a model pack over HTTP with byte progress, keep it in Cache Storage, and check every file's
 // size and sha256 against defect-studio.json (on download and again on every cache read).
+import { canonicalFiles } from '../core/models/manifest';
 import type { PackManifest } from '../core/models/manifest-types';
 
 export const MANIFEST_FILE = 'defect-studio.json';
@@ -94,11 +95,12 @@ export function parseManifest(bytes: Uint8Array): PackManifest {
   if (!m || typeof m !== 'object' || typeof m.files !== 'object' || !m.files)
     throw new PackLoadError(`${MANIFEST_FILE} has no "files" table`);
   for (const [rel, f] of Object.entries(m.files)) {
-    if (!f || typeof f.bytes !== 'number' || typeof f.sha256 !== 'string')
+    if (!f || !Number.isSafeInteger(f.bytes) || f.bytes < 0 || typeof f.sha256 !== 'string')
       throw new PackLoadError(`${MANIFEST_FILE}: entry "${rel}" needs bytes and sha256`);
-    if (rel.includes('..')) throw new PackLoadError(`${MANIFEST_FILE}: bad path "${rel}"`);
   }
-  return m;
+  // One canonical name per file: `./a` and `a` are fetched, checked and kept once; `../x` is refused.
+  const files = canonicalFiles(m.files, (message) => new PackLoadError(`${MANIFEST_FILE}: ${message}`));
+  return { ...m, files };
 }
 
 export async function fetchPack(

@@ -66,15 +66,64 @@ export function parseManifest(text: string): PackManifest {
   if (typeof files !== 'object' || files === null || Array.isArray(files)) fail('files', 'an object', files);
   for (const [path, entry] of Object.entries(files as Record<string, unknown>)) {
     const e = entry as { bytes?: unknown; sha256?: unknown };
-    if (typeof e !== 'object' || e === null || !Number.isInteger(e.bytes) || (e.bytes as number) < 0) {
+    if (typeof e !== 'object' || e === null || !Number.isSafeInteger(e.bytes) || (e.bytes as number) < 0) {
       fail(`files["${path}"].bytes`, 'a byte count', e?.bytes);
     }
     if (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256)) {
       fail(`files["${path}"].sha256`, '64 lowercase hex digits', e.sha256);
     }
-    if (path.startsWith('/') || path.split('/').includes('..')) fail(`files["${path}"]`, 'a relative path inside the pack', path);
   }
-  return m as unknown as PackManifest;
+  return { ...m, files: canonicalFiles(files as PackManifest['files'], (msg, d) => new PackError(msg, { file: MANIFEST_FILE, ...d })) } as unknown as PackManifest;
+}
+
+/** The most bytes `defect-studio.json` itself may have (it is read before any size is declared). */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The one spelling of a path inside a pack: `/`-separated, no empty, `.` or `..` segments
+ * (`./unet//model.onnx` and `vae/../unet/model.onnx` are `unet/model.onnx`). Null when the path is empty,
+ * absolute, leaves the pack, or has a backslash or a control character.
+ */
+export function canonicalPackPath(path: string): string | null {
+  if (!path || path.startsWith('/') || path.includes('\\') || /[\u0000-\u001f\u007f]/.test(path)) return null;
+  const out: string[] = [];
+  for (const seg of path.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') {
+      if (!out.length) return null;
+      out.pop();
+    } else out.push(seg);
+  }
+  return out.length ? out.join('/') : null;
+}
+
+/**
+ * A manifest's `files` keyed by canonical path. A file listed under several spellings is kept once (and so
+ * read and hashed once) when every listing agrees on size and sha256; otherwise, or for a path outside the
+ * pack, `error` is thrown.
+ */
+export function canonicalFiles<E extends { bytes: number; sha256: string }>(
+  files: Record<string, E>,
+  error: (message: string, details: { expected?: string; found?: string }) => Error,
+): Record<string, E> {
+  const out: Record<string, E> = {};
+  const spelling: Record<string, string> = {};
+  for (const [path, entry] of Object.entries(files)) {
+    const c = canonicalPackPath(path);
+    if (c === null) throw error(`invalid file path ${JSON.stringify(path)}`, { expected: 'a relative path inside the pack', found: JSON.stringify(path) });
+    const prev = out[c];
+    if (prev && (prev.bytes !== entry.bytes || prev.sha256 !== entry.sha256)) {
+      throw error(`file ${c} is listed twice with different contents`, {
+        expected: `one size and sha256 for ${JSON.stringify(spelling[c])} and ${JSON.stringify(path)}`,
+        found: `${prev.bytes} and ${entry.bytes} bytes`,
+      });
+    }
+    if (!prev) {
+      out[c] = entry;
+      spelling[c] = path;
+    }
+  }
+  return out;
 }
 
 /** The files a pack of this manifest must have. */

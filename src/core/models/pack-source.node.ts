@@ -1,38 +1,99 @@
-/** A model pack in a folder on disk. */
-import { readFile, stat } from 'node:fs/promises';
+/**
+ * A model pack in a folder on disk. Every read resolves the real path (symlinks followed) and refuses
+ * anything outside the pack's real folder, opens without blocking (a FIFO cannot hang the load), refuses
+ * what is not a regular file (devices such as /dev/zero, FIFOs, sockets, folders), checks the size from the
+ * open file's stat against the manifest before reading, and never reads more than that size.
+ */
+import { constants, realpathSync, type Stats } from 'node:fs';
+import { open, realpath, stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
-import { MissingFileError, type PackSource } from './pack-source';
+import { PackError } from './errors';
+import { MissingFileError, sizeError, type PackSource, type ReadLimits } from './pack-source';
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
 
 export class FsPackSource implements PackSource {
+  /** The pack folder's real path (symlinks resolved). */
   readonly location: string;
 
   constructor(dir: string) {
-    this.location = resolve(dir);
-  }
-
-  private path(relPath: string): string {
-    const p = resolve(this.location, relPath);
-    if (p !== this.location && !p.startsWith(this.location + sep)) throw new MissingFileError(relPath, 'outside the pack');
-    return p;
-  }
-
-  async readFile(relPath: string): Promise<Uint8Array> {
+    let real = resolve(dir);
     try {
-      const b = await readFile(this.path(relPath));
-      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      real = realpathSync(real);
+    } catch {
+      /* missing folder: every read reports the missing file */
+    }
+    this.location = real;
+  }
+
+  private inside(p: string): boolean {
+    return p === this.location || p.startsWith(this.location.endsWith(sep) ? this.location : this.location + sep);
+  }
+
+  /** The file's real path, inside the pack. */
+  private async realPath(relPath: string): Promise<string> {
+    const p = resolve(this.location, relPath);
+    if (!this.inside(p)) throw new PackError('file is outside the pack', { file: relPath, found: p });
+    let real: string;
+    try {
+      real = await realpath(p);
     } catch (e) {
-      if (e instanceof MissingFileError) throw e;
       throw new MissingFileError(relPath, (e as NodeJS.ErrnoException).code ?? String(e));
+    }
+    if (!this.inside(real)) throw new PackError('file leads outside the pack (symbolic link)', { file: relPath, found: real });
+    return real;
+  }
+
+  async readFile(relPath: string, limits?: ReadLimits): Promise<Uint8Array> {
+    const real = await this.realPath(relPath);
+    let fh;
+    try {
+      // O_NONBLOCK: opening a FIFO returns at once (and is then refused) instead of waiting for a writer.
+      // O_NOFOLLOW: a symlink swapped in after realpath is refused, not followed.
+      fh = await open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') throw new PackError('file leads outside the pack (symbolic link)', { file: relPath, found: real });
+      throw new MissingFileError(relPath, code ?? String(e));
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new PackError('not a regular file', { file: relPath, expected: 'a regular file', found: kindOf(st) });
+      const err = sizeError(relPath, st.size, limits);
+      if (err) throw err;
+      const size = limits?.bytes ?? st.size;
+      const out = new Uint8Array(size);
+      let off = 0;
+      while (off < size) {
+        const { bytesRead } = await fh.read(out, off, size - off, off);
+        if (bytesRead === 0) break;
+        off += bytesRead;
+      }
+      // The file changed under us: shorter than its stat, or longer than declared.
+      const extra = off === size ? (await fh.read(new Uint8Array(1), 0, 1, size)).bytesRead : 0;
+      if (off < size || extra > 0) {
+        throw new PackError('file changed while it was read', { file: relPath, expected: `${size} bytes`, found: off < size ? `${off} bytes` : `more than ${size} bytes` });
+      }
+      return out;
+    } finally {
+      await fh.close();
     }
   }
 
-  async readText(relPath: string): Promise<string> {
-    return new TextDecoder().decode(await this.readFile(relPath));
+  async readText(relPath: string, limits?: ReadLimits): Promise<string> {
+    return new TextDecoder().decode(await this.readFile(relPath, limits));
   }
 
   async exists(relPath: string): Promise<boolean> {
     try {
-      return (await stat(this.path(relPath))).isFile();
+      return (await stat(await this.realPath(relPath))).isFile();
     } catch {
       return false;
     }

@@ -1,10 +1,23 @@
+import { PackError } from './errors';
+
+/** Limits for one read: the size the manifest declares, or (when none is declared yet) a ceiling. */
+export interface ReadLimits {
+  /** The exact size expected: a source checks it before reading and never reads more. */
+  bytes?: number;
+  /** The most bytes accepted when no exact size is known. */
+  maxBytes?: number;
+}
+
 /** Where a model pack's files come from: a folder on disk (pack-source.node.ts), a URL prefix, or memory. */
 export interface PackSource {
   /** Human-readable location, for error messages. */
   readonly location: string;
-  /** The file's bytes; rejects with an Error whose message names the file when it is missing. */
-  readFile(relPath: string): Promise<Uint8Array>;
-  readText(relPath: string): Promise<string>;
+  /**
+   * The file's bytes; rejects with an Error whose message names the file when it is missing, and with a
+   * PackError when it breaks `limits` (found before reading where the source can tell).
+   */
+  readFile(relPath: string, limits?: ReadLimits): Promise<Uint8Array>;
+  readText(relPath: string, limits?: ReadLimits): Promise<string>;
   /** Optional: whether the file exists (used for optional files). */
   exists?(relPath: string): Promise<boolean>;
   /** Optional download progress hook for large files. */
@@ -16,6 +29,55 @@ export class MissingFileError extends Error {
     super(`missing file ${file}${detail ? ` (${detail})` : ''}`);
     this.name = 'MissingFileError';
   }
+}
+
+/** The PackError for a size that breaks `limits` (null when it does not). */
+export function sizeError(file: string, size: number, limits: ReadLimits | undefined, atLeast = false): PackError | null {
+  if (limits?.bytes !== undefined && (atLeast ? size > limits.bytes : size !== limits.bytes)) {
+    return new PackError('file size differs from the manifest', {
+      file,
+      expected: `${limits.bytes} bytes`,
+      found: atLeast ? `more than ${limits.bytes} bytes` : `${size} bytes`,
+    });
+  }
+  if (limits?.maxBytes !== undefined && size > limits.maxBytes) {
+    return new PackError('file too large', { file, expected: `at most ${limits.maxBytes} bytes`, found: `${atLeast ? 'more than ' : ''}${size} bytes` });
+  }
+  return null;
+}
+
+/** Reads a body stream, refusing (and cancelling the stream) as soon as it passes `limits`. */
+export async function readCapped(
+  body: ReadableStream<Uint8Array>,
+  file: string,
+  limits: ReadLimits | undefined,
+  onBytes?: (loaded: number) => void,
+): Promise<Uint8Array> {
+  const cap = limits?.bytes ?? limits?.maxBytes ?? Infinity;
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    loaded += value.length;
+    if (loaded > cap) {
+      await reader.cancel().catch(() => undefined);
+      throw sizeError(file, cap + 1, limits, true)!;
+    }
+    chunks.push(value);
+    onBytes?.(loaded);
+  }
+  const err = sizeError(file, loaded, limits);
+  if (err) throw err;
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(loaded);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
 }
 
 /** Fetches `baseUrl + relPath` (browser, Worker, or Node's fetch). */
@@ -38,31 +100,28 @@ export class FetchPackSource implements PackSource {
     return res;
   }
 
-  async readFile(relPath: string): Promise<Uint8Array> {
+  async readFile(relPath: string, limits?: ReadLimits): Promise<Uint8Array> {
     const res = await this.get(relPath);
-    const total = Number(res.headers.get('content-length')) || undefined;
-    if (!res.body || !this.onProgress) return new Uint8Array(await res.arrayBuffer());
-    const reader = res.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let loaded = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      loaded += value.length;
-      this.onProgress({ file: relPath, loaded, total });
+    const length = res.headers.get('content-length');
+    const total = length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
+    // A declared length that breaks the limits is refused before the body is read.
+    const encoding = res.headers.get('content-encoding');
+    const early = total !== undefined && (!encoding || encoding === 'identity') ? sizeError(relPath, total, limits) : null;
+    if (early) {
+      await res.body?.cancel().catch(() => undefined);
+      throw early;
     }
-    const out = new Uint8Array(loaded);
-    let o = 0;
-    for (const c of chunks) {
-      out.set(c, o);
-      o += c.length;
+    if (!res.body) {
+      const b = new Uint8Array(await res.arrayBuffer());
+      const err = sizeError(relPath, b.length, limits);
+      if (err) throw err;
+      return b;
     }
-    return out;
+    return readCapped(res.body, relPath, limits, (loaded) => this.onProgress?.({ file: relPath, loaded, total }));
   }
 
-  async readText(relPath: string): Promise<string> {
-    return (await this.get(relPath)).text();
+  async readText(relPath: string, limits?: ReadLimits): Promise<string> {
+    return new TextDecoder().decode(await this.readFile(relPath, limits));
   }
 
   async exists(relPath: string): Promise<boolean> {
@@ -79,14 +138,16 @@ export class FetchPackSource implements PackSource {
 export class MemoryPackSource implements PackSource {
   constructor(private readonly files: Map<string, Uint8Array>, readonly location = 'memory') {}
 
-  async readFile(relPath: string): Promise<Uint8Array> {
+  async readFile(relPath: string, limits?: ReadLimits): Promise<Uint8Array> {
     const f = this.files.get(relPath);
     if (!f) throw new MissingFileError(relPath);
+    const err = sizeError(relPath, f.byteLength, limits);
+    if (err) throw err;
     return f;
   }
 
-  async readText(relPath: string): Promise<string> {
-    return new TextDecoder().decode(await this.readFile(relPath));
+  async readText(relPath: string, limits?: ReadLimits): Promise<string> {
+    return new TextDecoder().decode(await this.readFile(relPath, limits));
   }
 
   async exists(relPath: string): Promise<boolean> {

@@ -5,7 +5,7 @@
  */
 import { parseSchedulerConfig, type SchedulerConfig } from '../diffusion/schedulers/config';
 import { PackError } from './errors';
-import { MANIFEST_FILE, parseManifest, requiredFiles, sha256Hex } from './manifest';
+import { MANIFEST_FILE, MAX_MANIFEST_BYTES, parseManifest, requiredFiles, sha256Hex } from './manifest';
 import type { PackManifest } from './manifest-types';
 import { MissingFileError, type PackSource } from './pack-source';
 import type { IOMeta, ModelSession, Runtime, SessionOptions } from './runtime';
@@ -60,6 +60,11 @@ export interface LoadedPack {
   latentSize: number;
   /** Milliseconds spent validating files and creating sessions. */
   loadMs: number;
+  /**
+   * A listed file again, from the pack's source: its manifest size checked before reading, its sha256
+   * (unless hashes are skipped) after; e.g. the VAE decoder and its external data for decoder adaptation.
+   */
+  readFile(name: string): Promise<Uint8Array>;
   release(): Promise<void>;
 }
 
@@ -72,6 +77,11 @@ export interface LoadPackOptions {
 }
 
 const EXTERNAL_DATA = /(_data|\.data|\.onnx\.data|\.weights)$/;
+
+/** The external data files of one model folder (e.g. `unet/model.onnx_data`), as listed in the manifest. */
+export function externalDataFiles(manifest: PackManifest, model: ModelName): string[] {
+  return Object.keys(manifest.files).filter((n) => n.startsWith(`${model}/`) && EXTERNAL_DATA.test(n));
+}
 
 function isFloatType(t: string): boolean {
   return t === 'float32' || t === 'float16';
@@ -116,8 +126,9 @@ export async function loadPack(source: PackSource, runtime: Runtime, options: Lo
   const t0 = performance.now();
   let manifestText: string;
   try {
-    manifestText = await source.readText(MANIFEST_FILE);
+    manifestText = await source.readText(MANIFEST_FILE, { maxBytes: MAX_MANIFEST_BYTES });
   } catch (e) {
+    if (e instanceof PackError) throw e;
     throw new PackError(`not a model pack (${source.location})`, { file: MANIFEST_FILE, found: (e as Error).message });
   }
   const manifest = parseManifest(manifestText);
@@ -126,16 +137,15 @@ export async function loadPack(source: PackSource, runtime: Runtime, options: Lo
     if (!manifest.files[f]) throw new PackError('required file not listed in the manifest', { file: f, expected: 'an entry in "files"', found: 'none' });
   }
 
-  // Read and verify every listed file.
-  const files = new Map<string, Uint8Array>();
-  const names = Object.keys(manifest.files);
-  let done = 0;
-  for (const name of names) {
+  // Read and verify every listed file (names are canonical and unique: parseManifest merged the spellings).
+  const readVerified = async (name: string): Promise<Uint8Array> => {
     const entry = manifest.files[name];
+    if (!entry) throw new PackError('file not listed in the manifest', { file: name });
     let data: Uint8Array;
     try {
-      data = await source.readFile(name);
+      data = await source.readFile(name, { bytes: entry.bytes });
     } catch (e) {
+      if (e instanceof PackError) throw e;
       throw new PackError('missing file', { file: name, found: e instanceof MissingFileError ? e.message : String(e) });
     }
     if (data.byteLength !== entry.bytes) {
@@ -145,7 +155,13 @@ export async function loadPack(source: PackSource, runtime: Runtime, options: Lo
       const h = await sha256Hex(data);
       if (h !== entry.sha256) throw new PackError('sha256 differs from the manifest', { file: name, expected: entry.sha256, found: h });
     }
-    files.set(name, data);
+    return data;
+  };
+  const files = new Map<string, Uint8Array>();
+  const names = Object.keys(manifest.files);
+  let done = 0;
+  for (const name of names) {
+    files.set(name, await readVerified(name));
     options.onProgress?.({ file: name, done: ++done, total: names.length });
   }
   const text = (f: string) => new TextDecoder().decode(files.get(f)!);
@@ -192,9 +208,7 @@ export async function loadPack(source: PackSource, runtime: Runtime, options: Lo
   const sessions: ModelSession[] = [];
   const create = async (model: ModelName): Promise<{ session: ModelSession; file: string }> => {
     const file = `${model}/model.onnx`;
-    const externalData = names
-      .filter((n) => n.startsWith(`${model}/`) && EXTERNAL_DATA.test(n))
-      .map((n) => ({ path: n.slice(model.length + 1), data: files.get(n)! }));
+    const externalData = externalDataFiles(manifest, model).map((n) => ({ path: n.slice(model.length + 1), data: files.get(n)! }));
     try {
       const extra = options.sessionOptions?.(model);
       const session = await runtime.createSession(files.get(file)!, { ...extra, externalData });
@@ -337,6 +351,7 @@ export async function loadPack(source: PackSource, runtime: Runtime, options: Lo
       io,
       latentSize: l,
       loadMs: performance.now() - t0,
+      readFile: readVerified,
       async release() {
         for (const s of sessions) await s.release();
       },
