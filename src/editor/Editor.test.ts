@@ -267,3 +267,109 @@ describe('samples', () => {
     }
   });
 });
+
+describe('Editor labeling assist', () => {
+  /** 40x30: a dark 10x10 square at (5,5) and a brighter one (+20 in red) at (20,5), on light grey. */
+  function scene(): RGBAImage {
+    const w = 40;
+    const h = 30;
+    const data = new Uint8ClampedArray(w * h * 4);
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const a = x >= 5 && x < 15 && y >= 5 && y < 15;
+        const b = x >= 20 && x < 30 && y >= 5 && y < 15;
+        data.set(a ? [40, 40, 40, 255] : b ? [60, 40, 40, 255] : [200, 200, 200, 255], (y * w + x) * 4);
+      }
+    return { width: w, height: h, data };
+  }
+
+  it('magic wand paints the region with the class, one undo step; the tolerance retunes it in place', () => {
+    const ed = new Editor();
+    ed.loadImage(scene(), 'scene');
+    ed.setTool('wand');
+    ed.setClass(DEFECT);
+    ed.setWandOptions({ tolerance: 10, contiguous: false });
+    ed.pointerDown({ x: 7.5, y: 7.5 });
+    ed.pointerUp({ x: 7.5, y: 7.5 });
+    expect(counts(ed)).toEqual([0, 1200 - 100, 100]);
+    expect(ed.history.undoCount).toBe(1);
+    // raising the tolerance takes in the second square: still one step
+    ed.setWandOptions({ tolerance: 20 });
+    expect(counts(ed)).toEqual([0, 1200 - 200, 200]);
+    expect(ed.history.undoCount).toBe(1);
+    expect(ed.history.redoCount).toBe(0);
+    expect(ed.history.peekUndo()!.label).toBe('Magic wand');
+    ed.setWandOptions({ tolerance: 5 });
+    expect(counts(ed)).toEqual([0, 1100, 100]);
+    ed.undo();
+    expect(counts(ed)).toEqual([0, 1200, 0]);
+    // after an undo the slider no longer touches the trimap
+    ed.setWandOptions({ tolerance: 30 });
+    expect(counts(ed)).toEqual([0, 1200, 0]);
+    // 4-connected vs contiguous: a click on the background takes all of it
+    ed.setClass(BACKGROUND);
+    ed.setWandOptions({ contiguous: true, tolerance: 0 });
+    ed.pointerDown({ x: 0, y: 0 });
+    expect(counts(ed)).toEqual([1200 - 200, 200, 0]);
+    expect(ed.history.undoCount).toBe(1);
+    // another tool: retune is over
+    ed.setTool('brush');
+    ed.setTool('wand');
+    ed.setWandOptions({ tolerance: 255 });
+    expect(counts(ed)).toEqual([1000, 200, 0]);
+  });
+
+  it('refine commands act on the current class, each one undo step', () => {
+    const ed = new Editor();
+    ed.loadImage(image(30, 30), 'r');
+    ed.setClass(DEFECT);
+    ed.setTool('rectangle');
+    drag(ed, [[10, 10], [20, 20]]);
+    expect(counts(ed)[2]).toBe(100);
+    ed.setRefineOptions({ refineRadius: 1 });
+    expect(ed.refine('grow')).toBe(true);
+    expect(counts(ed)[2]).toBe(100 + 4 * 10);
+    expect(ed.refine('shrink')).toBe(true);
+    expect(counts(ed)[2]).toBe(100);
+    ed.setTool('brush');
+    ed.setSize(1);
+    ed.setClass(OBJECT);
+    drag(ed, [[15.5, 15.5], [15.5, 15.5]]); // a one-pixel hole
+    ed.setClass(DEFECT);
+    expect(counts(ed)[2]).toBe(99);
+    expect(ed.refine('fillHoles')).toBe(true);
+    expect(counts(ed)[2]).toBe(100);
+    drag(ed, [[2.5, 2.5], [2.5, 2.5]]); // a speck
+    expect(counts(ed)[2]).toBe(101);
+    ed.setRefineOptions({ speckSize: 5 });
+    expect(ed.refine('removeSpecks')).toBe(true);
+    expect(counts(ed)[2]).toBe(100);
+    expect(ed.refine('removeSpecks')).toBe(false);
+    expect(ed.history.peekUndo()!.label).toBe('Remove specks');
+    const n = ed.history.undoCount;
+    ed.undo();
+    expect(counts(ed)[2]).toBe(101);
+    expect(ed.history.undoCount).toBe(n - 1);
+  });
+
+  it('object from background sets the object region as one undo step; a flat photo changes nothing', () => {
+    const ed = new Editor();
+    const w = 48;
+    const data = new Uint8ClampedArray(w * w * 4);
+    for (let y = 0; y < w; y++)
+      for (let x = 0; x < w; x++) data.set((x - 24) ** 2 + (y - 24) ** 2 < 144 ? [180, 120, 60, 255] : [30, 30, 35, 255], (y * w + x) * 4);
+    ed.loadImage({ width: w, height: w, data }, 'part');
+    const n = ed.objectFromBackground();
+    expect(n).toBeGreaterThan(400);
+    expect(counts(ed)).toEqual([w * w - n, n, 0]);
+    expect(ed.getTrimap()!.data[0]).toBe(BACKGROUND);
+    expect(ed.getTrimap()!.data[24 * w + 24]).toBe(OBJECT);
+    expect(ed.history.undoCount).toBe(1);
+    ed.undo();
+    expect(counts(ed)).toEqual([0, w * w, 0]);
+    const flat = new Editor();
+    flat.loadImage(image(20, 20), 'flat');
+    expect(flat.objectFromBackground()).toBe(0);
+    expect(flat.canUndo()).toBe(false);
+  });
+});

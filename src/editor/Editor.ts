@@ -4,10 +4,15 @@
  */
 import { BACKGROUND, DEFECT, OBJECT, type RGBAImage, type Trimap, type TrimapClass } from '../core/image';
 import { maskOverTrimap } from '../core/trimap/png';
+import { proposeObject } from '../core/trimap/proposal';
+import { refineClass, setClassRegion, type RefineOp } from '../core/trimap/refine';
+import type { Connectivity } from '../core/trimap/region';
 import { fillAll, intersectRect, isEmptyRect, swapValues, unionRect, EMPTY_RECT, type Rect } from '../core/trimap/raster';
 import { History, PatchRecorder, type HistoryOptions, type HistoryStep } from './history';
 import {
   BrushTool,
+  DEFAULT_REFINE,
+  DEFAULT_WAND,
   DragShapeTool,
   FillTool,
   LassoTool,
@@ -17,6 +22,7 @@ import {
   type ToolHost,
   type ToolId,
   type ToolSettings,
+  WandTool,
 } from './tools';
 import { fitImage, panBy, zoomAt, type Viewport } from './viewport';
 
@@ -72,7 +78,7 @@ export class Editor {
   /** True while the view is the one a restored session brought (the UI then does not re-fit it). */
   viewFromSession = false;
 
-  private settings: ToolSettings = { tool: 'brush', cls: DEFECT, size: 24, baseClass: OBJECT };
+  private settings: ToolSettings = { tool: 'brush', cls: DEFECT, size: 24, baseClass: OBJECT, ...DEFAULT_WAND, ...DEFAULT_REFINE };
   private viewport: Viewport = { zoom: 1, x: 0, y: 0, viewWidth: 800, viewHeight: 600 };
   private readonly tools: Record<ToolId, Tool>;
   private recorder: PatchRecorder | null = null;
@@ -92,6 +98,9 @@ export class Editor {
         return editor.viewport.zoom;
       },
       trimap: () => this.trimap,
+      image: () => this.image,
+      lastStepId: () => this.history.peekUndo()?.id,
+      dropLastStep: (id) => this.dropLastStep(id),
       beginEdit: (label) => this.beginEdit(label),
       paint: (bound, op) => this.paint(bound, op),
       commitEdit: () => this.commitEdit(),
@@ -108,6 +117,7 @@ export class Editor {
       ellipse: new DragShapeTool(host, 'ellipse'),
       line: new DragShapeTool(host, 'line'),
       fill: new FillTool(host),
+      wand: new WandTool(host),
     };
   }
 
@@ -181,11 +191,14 @@ export class Editor {
     this.history.restore({ undo: s.undo, redo: s.redo });
     this.emit({ type: 'history' });
     if (s.settings) {
-      const { tool, cls, size, baseClass } = s.settings;
+      const { tool, cls, size, baseClass, tolerance, connectivity, contiguous, refineRadius, speckSize } = s.settings;
       if (tool in this.tools) this.setTool(tool);
       this.setClass(cls);
       this.setBaseClass(baseClass);
       this.setSize(size);
+      // older saves lack the wand and refine settings
+      this.setWandOptions({ tolerance, connectivity, contiguous });
+      this.setRefineOptions({ refineRadius, speckSize });
     }
     if (s.view && s.view.zoom > 0) {
       this.setViewport({ ...this.viewport, zoom: s.view.zoom, x: s.view.x, y: s.view.y });
@@ -236,6 +249,32 @@ export class Editor {
     this.settings = { ...this.settings, size: s };
     this.emit({ type: 'settings' });
     this.emit({ type: 'preview' });
+  }
+
+  /**
+   * Magic wand settings. When the last wand click can still be redone (nothing else happened since), it is
+   * redone with the new settings, replacing its undo step: the canvas previews the tolerance live.
+   */
+  setWandOptions(o: { tolerance?: number; connectivity?: Connectivity; contiguous?: boolean }): void {
+    const next = { ...this.settings };
+    if (typeof o.tolerance === 'number' && Number.isFinite(o.tolerance)) next.tolerance = Math.round(Math.min(255, Math.max(0, o.tolerance)));
+    if (o.connectivity === 4 || o.connectivity === 8) next.connectivity = o.connectivity;
+    if (typeof o.contiguous === 'boolean') next.contiguous = o.contiguous;
+    const s = this.settings;
+    if (next.tolerance === s.tolerance && next.connectivity === s.connectivity && next.contiguous === s.contiguous) return;
+    this.settings = next;
+    this.emit({ type: 'settings' });
+    if (this.settings.tool === 'wand') (this.tools.wand as WandTool).retune();
+  }
+
+  /** Grow / shrink radius (1..200 px) and the speck size (1..1e6 px) of the refine commands. */
+  setRefineOptions(o: { refineRadius?: number; speckSize?: number }): void {
+    const next = { ...this.settings };
+    if (typeof o.refineRadius === 'number' && Number.isFinite(o.refineRadius)) next.refineRadius = Math.round(Math.min(200, Math.max(1, o.refineRadius)));
+    if (typeof o.speckSize === 'number' && Number.isFinite(o.speckSize)) next.speckSize = Math.round(Math.min(1e6, Math.max(1, o.speckSize)));
+    if (next.refineRadius === this.settings.refineRadius && next.speckSize === this.settings.speckSize) return;
+    this.settings = next;
+    this.emit({ type: 'settings' });
   }
 
   /** `[` / `]`: about 15% per step, at least 1 px. */
@@ -322,6 +361,16 @@ export class Editor {
     this.emit({ type: 'trimap', rect: dirty });
   }
 
+  /** Reverts the newest undo step if it is `id`, without keeping it for redo (the wand's retune). */
+  private dropLastStep(id: number): boolean {
+    const t = this.trimap;
+    if (!t || this.recorder || this.history.peekUndo()?.id !== id) return false;
+    const r = this.history.undo(t);
+    this.history.dropRedo();
+    this.afterHistoryMove(r);
+    return true;
+  }
+
   private commitEdit(): void {
     const rec = this.recorder;
     if (!rec) return;
@@ -380,6 +429,34 @@ export class Editor {
   /** Exchanges defect and object labels. */
   swapDefectObject(): void {
     this.wholeImageEdit('Swap defect/object', (t) => swapValues(t, DEFECT, OBJECT));
+  }
+
+  /**
+   * Refines the region of the current class (see core/trimap/refine): grow / shrink by the refine radius,
+   * fill holes, or remove specks below the speck size; one undo step. Returns whether any pixel changed.
+   */
+  refine(op: RefineOp): boolean {
+    if (!this.trimap) return false;
+    const { cls, refineRadius, speckSize, connectivity } = this.settings;
+    const n = op === 'removeSpecks' ? speckSize : refineRadius;
+    const labels: Record<RefineOp, string> = { grow: 'Grow region', shrink: 'Shrink region', fillHoles: 'Fill holes', removeSpecks: 'Remove specks' };
+    const top = this.history.peekUndo()?.id;
+    this.wholeImageEdit(labels[op], (t) => refineClass(t, cls, op, n, connectivity));
+    return this.history.peekUndo()?.id !== top;
+  }
+
+  /**
+   * "Object from background": the proposed object region (core/trimap/proposal) becomes the object region
+   * (pixels outside it background; defects inside stay), one undo step. Returns the proposal's pixel count;
+   * 0 (and nothing changed) when the photo has no part that stands out from its border.
+   */
+  objectFromBackground(): number {
+    const img = this.image;
+    if (!img || !this.trimap) return 0;
+    const p = proposeObject(img);
+    if (p.count === 0) return 0;
+    this.wholeImageEdit('Object from background', (t) => setClassRegion(t, OBJECT, p.mask));
+    return p.count;
   }
 
   /** Replaces the trimap (one undo step). Throws EditorError, changing nothing, on a size mismatch. */

@@ -166,6 +166,12 @@ export class History {
     return boundsOf(step);
   }
 
+  /** Forgets the redo steps. */
+  dropRedo(): void {
+    for (const s of this.redoStack) this.totalBytes -= stepBytes(s);
+    this.redoStack = [];
+  }
+
   clear(): void {
     this.undoStack = [];
     this.redoStack = [];

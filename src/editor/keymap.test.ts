@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ACTIONS, dispatchKey, findAction, formatKey, helpSections, matchesKey } from './keymap';
+import { ACTIONS, dispatchKey, findAction, formatKey, helpSections, matchesKey, performAction } from './keymap';
+import { histogram } from '../core/trimap/raster';
 import { Editor } from './Editor';
 import { BACKGROUND, DEFECT, OBJECT, type RGBAImage } from '../core/image';
 
@@ -64,6 +65,51 @@ describe('keymap', () => {
     dispatchKey({ key: '?', shiftKey: true }, ctx);
     expect(help).toBe(1);
     expect(dispatchKey({ key: 'q' }, ctx)).toBeUndefined();
+  });
+
+  it('labeling assist: W, Shift+O and the refine keys; folder keys reach the UI hooks', () => {
+    const editor = new Editor();
+    const w = 32;
+    const data = new Uint8ClampedArray(w * w * 4);
+    for (let y = 0; y < w; y++) for (let x = 0; x < w; x++) data.set(x >= 8 && x < 24 && y >= 8 && y < 24 ? [250, 200, 0, 255] : [10, 20, 30, 255], (y * w + x) * 4);
+    editor.loadImage({ width: w, height: w, data }, 'x');
+    const calls: string[] = [];
+    const ui = {
+      notify: (k: string, t: string) => calls.push(`${k}:${t}`),
+      busy: (label: string, f: () => void) => {
+        calls.push(`busy:${label}`);
+        f();
+      },
+      nextImage: () => calls.push('next'),
+      previousImage: () => calls.push('prev'),
+      exportMasks: () => calls.push('export'),
+    };
+    const ctx = { editor, ui };
+    dispatchKey({ key: 'w' }, ctx);
+    expect(editor.getSettings().tool).toBe('wand');
+    dispatchKey({ key: 'O', shiftKey: true }, ctx);
+    expect(editor.getSettings().tool).toBe('wand'); // Shift+O is not the ellipse
+    expect(editor.history.peekUndo()?.label).toBe('Object from background');
+    expect(histogram(editor.getTrimap()!).slice(0, 3)).toEqual([w * w - 256, 256, 0]);
+    dispatchKey({ key: 'o' }, ctx);
+    expect(editor.getSettings().tool).toBe('ellipse');
+    editor.setClass(OBJECT);
+    editor.setRefineOptions({ refineRadius: 1 });
+    dispatchKey({ key: 'G', shiftKey: true }, ctx);
+    expect(editor.history.peekUndo()?.label).toBe('Grow region');
+    expect(histogram(editor.getTrimap()!)[1]).toBe(256 + 4 * 16);
+    dispatchKey({ key: 'S', shiftKey: true }, ctx);
+    dispatchKey({ key: 'H', shiftKey: true }, ctx);
+    expect(calls).toContain('info:Nothing changed.');
+    dispatchKey({ key: 'K', shiftKey: true }, ctx);
+    expect(editor.history.undoCount).toBe(3); // proposal, grow, shrink (fill holes and specks changed nothing)
+    dispatchKey({ key: 'd' }, ctx);
+    dispatchKey({ key: 'PageUp' }, ctx);
+    dispatchKey({ key: 'E', ctrlKey: true, shiftKey: true }, ctx);
+    expect(calls.filter((c) => !c.startsWith('busy') && !c.startsWith('info'))).toEqual(['next', 'prev', 'export']);
+    expect(() => performAction('nope', ctx)).toThrow(/unknown action/);
+    performAction('tool.brush', ctx);
+    expect(editor.getSettings().tool).toBe('brush');
   });
 
   it('feeds the help dialog with every action and readable keys', () => {

@@ -6,6 +6,7 @@
  * '?' or '[' Shift is ignored (keyboard layouts differ on whether it is needed); for letters it must match.
  */
 import { BACKGROUND, DEFECT, OBJECT } from '../core/image';
+import type { RefineOp } from '../core/trimap/refine';
 import type { Editor } from './Editor';
 
 /** Hooks that only the UI can provide (dialogs, file pickers, downloads). */
@@ -14,6 +15,15 @@ export interface UiHooks {
   exportTrimap?: () => void;
   toggleHelp?: () => void;
   newDocument?: () => void;
+  /** A short message for the user (e.g. a command that found nothing to do). */
+  notify?: (kind: 'info' | 'error', text: string) => void;
+  /** Long-running editor commands, wrapped by the UI in a busy indicator. */
+  busy?: (label: string, f: () => void) => void;
+  openFolder?: () => void;
+  openImages?: () => void;
+  nextImage?: () => void;
+  previousImage?: () => void;
+  exportMasks?: () => void;
 }
 
 export interface ActionContext {
@@ -21,7 +31,7 @@ export interface ActionContext {
   ui: UiHooks;
 }
 
-export type ActionGroup = 'Tools' | 'Trimap class' | 'Edit' | 'View' | 'File';
+export type ActionGroup = 'Tools' | 'Trimap class' | 'Edit' | 'Refine' | 'View' | 'File' | 'Folder';
 
 export interface EditorAction {
   id: string;
@@ -43,6 +53,7 @@ export const ACTIONS: readonly EditorAction[] = [
   { id: 'tool.ellipse', label: 'Ellipse', group: 'Tools', keys: ['o'], perform: ({ editor }) => editor.setTool('ellipse') },
   { id: 'tool.line', label: 'Line', group: 'Tools', keys: ['i'], perform: ({ editor }) => editor.setTool('line') },
   { id: 'tool.fill', label: 'Flood fill', group: 'Tools', keys: ['g'], perform: ({ editor }) => editor.setTool('fill') },
+  { id: 'tool.wand', label: 'Magic wand', group: 'Tools', keys: ['w'], perform: ({ editor }) => editor.setTool('wand') },
   { id: 'size.down', label: 'Smaller brush', group: 'Tools', keys: ['['], perform: ({ editor }) => editor.stepSize(-1) },
   { id: 'size.up', label: 'Larger brush', group: 'Tools', keys: [']'], perform: ({ editor }) => editor.stepSize(1) },
   { id: 'size.wheel', label: 'Brush size', group: 'Tools', keys: [], gesture: 'Alt + wheel' },
@@ -57,6 +68,22 @@ export const ACTIONS: readonly EditorAction[] = [
   { id: 'edit.swap', label: 'Swap defect and object', group: 'Edit', keys: ['x'], perform: ({ editor }) => editor.swapDefectObject() },
   { id: 'edit.confirm', label: 'Close the polygon', group: 'Edit', keys: ['Enter'], perform: ({ editor }) => editor.confirmGesture() },
   { id: 'edit.cancel', label: 'Cancel the shape in progress', group: 'Edit', keys: ['Escape'], perform: ({ editor }) => editor.cancelGesture() },
+  // Refine (the region of the current class)
+  {
+    id: 'refine.objectFromBackground',
+    label: 'Object from background',
+    group: 'Refine',
+    keys: ['Shift+o'],
+    perform: ({ editor, ui }) =>
+      runBusy(ui, 'Finding the object…', () => {
+        if (!editor.hasDocument()) return;
+        if (editor.objectFromBackground() === 0) ui.notify?.('info', 'No object found: no part of the photo stands out from the colours along its border.');
+      }),
+  },
+  { id: 'refine.grow', label: 'Grow the region', group: 'Refine', keys: ['Shift+g'], perform: (ctx) => refine(ctx, 'grow') },
+  { id: 'refine.shrink', label: 'Shrink the region', group: 'Refine', keys: ['Shift+s'], perform: (ctx) => refine(ctx, 'shrink') },
+  { id: 'refine.fillHoles', label: 'Fill holes', group: 'Refine', keys: ['Shift+h'], perform: (ctx) => refine(ctx, 'fillHoles') },
+  { id: 'refine.removeSpecks', label: 'Remove specks', group: 'Refine', keys: ['Shift+k'], perform: (ctx) => refine(ctx, 'removeSpecks') },
   // View
   { id: 'view.fit', label: 'Fit to view', group: 'View', keys: ['f', 'Mod+0'], perform: ({ editor }) => editor.fitToView() },
   { id: 'view.actual', label: 'Actual size (100%)', group: 'View', keys: ['Mod+1'], perform: ({ editor }) => editor.actualSize() },
@@ -68,7 +95,32 @@ export const ACTIONS: readonly EditorAction[] = [
   // File
   { id: 'file.open', label: 'Open image', group: 'File', keys: ['Mod+o'], perform: ({ ui }) => ui.openImage?.() },
   { id: 'file.exportTrimap', label: 'Export trimap', group: 'File', keys: ['Mod+s'], perform: ({ ui }) => ui.exportTrimap?.() },
+  // Folder sessions
+  { id: 'folder.open', label: 'Open folder', group: 'Folder', keys: [], perform: ({ ui }) => ui.openFolder?.() },
+  { id: 'folder.openFiles', label: 'Open images', group: 'Folder', keys: [], perform: ({ ui }) => ui.openImages?.() },
+  { id: 'folder.next', label: 'Next image', group: 'Folder', keys: ['d', 'PageDown'], perform: ({ ui }) => ui.nextImage?.() },
+  { id: 'folder.previous', label: 'Previous image', group: 'Folder', keys: ['a', 'PageUp'], perform: ({ ui }) => ui.previousImage?.() },
+  { id: 'folder.exportMasks', label: 'Export masks', group: 'Folder', keys: ['Mod+Shift+e'], perform: ({ ui }) => ui.exportMasks?.() },
 ];
+
+function runBusy(ui: UiHooks, label: string, f: () => void): void {
+  if (ui.busy) ui.busy(label, f);
+  else f();
+}
+
+function refine({ editor, ui }: ActionContext, op: RefineOp): void {
+  if (!editor.hasDocument()) return;
+  runBusy(ui, 'Refining…', () => {
+    if (!editor.refine(op)) ui.notify?.('info', 'Nothing changed.');
+  });
+}
+
+/** Runs an action by id (toolbar buttons use this, so a button and its key do the same thing). */
+export function performAction(id: string, ctx: ActionContext): void {
+  const a = ACTIONS.find((x) => x.id === id);
+  if (!a?.perform) throw new Error(`unknown action: ${id}`);
+  a.perform(ctx);
+}
 
 export interface KeyLike {
   key: string;

@@ -2,7 +2,9 @@
  * Tools as little state machines driven by pointer events in image coordinates. A tool never touches the
  * history or the listeners directly: it asks its host to begin / paint / commit an edit.
  */
-import type { Trimap, TrimapClass } from '../core/image';
+import type { RGBAImage, Trimap, TrimapClass } from '../core/image';
+import { paintMask } from '../core/trimap/refine';
+import { magicWand, type Connectivity } from '../core/trimap/region';
 import {
   drawCapsule,
   fillEllipse,
@@ -13,8 +15,8 @@ import {
   type Rect,
 } from '../core/trimap/raster';
 
-export type ToolId = 'brush' | 'eraser' | 'lasso' | 'rectangle' | 'ellipse' | 'line' | 'fill';
-export const TOOL_IDS: readonly ToolId[] = ['brush', 'eraser', 'lasso', 'rectangle', 'ellipse', 'line', 'fill'];
+export type ToolId = 'brush' | 'eraser' | 'lasso' | 'rectangle' | 'ellipse' | 'line' | 'fill' | 'wand';
+export const TOOL_IDS: readonly ToolId[] = ['brush', 'eraser', 'lasso', 'rectangle', 'ellipse', 'line', 'fill', 'wand'];
 
 export interface ToolSettings {
   tool: ToolId;
@@ -24,7 +26,20 @@ export interface ToolSettings {
   size: number;
   /** The class the eraser returns pixels to (object by default). */
   baseClass: TrimapClass;
+  /** Magic wand: largest R, G or B difference to the clicked pixel that still belongs to the region (0..255). */
+  tolerance: number;
+  /** Magic wand (and fill holes / remove specks): 4 or 8 neighbours. */
+  connectivity: Connectivity;
+  /** Magic wand: only the region connected to the click (true) or every similar pixel (false). */
+  contiguous: boolean;
+  /** Grow / shrink distance in pixels. */
+  refineRadius: number;
+  /** Remove specks: connected parts below this many pixels go. */
+  speckSize: number;
 }
+
+export const DEFAULT_WAND = { tolerance: 32, connectivity: 8 as Connectivity, contiguous: true };
+export const DEFAULT_REFINE = { refineRadius: 2, speckSize: 50 };
 
 export interface EditorPointer {
   /** Image coordinates (continuous; pixel (i, j) spans [i, i+1) x [j, j+1)). */
@@ -48,6 +63,11 @@ export interface ToolHost {
   /** Screen pixels per image pixel (for click tolerances). */
   readonly zoom: number;
   trimap(): Trimap | null;
+  image(): RGBAImage | null;
+  /** Id of the newest undo step (undefined when none). */
+  lastStepId(): number | undefined;
+  /** Reverts the newest undo step if its id is `id` (dropping it, no redo); returns whether it did. */
+  dropLastStep(id: number): boolean;
   beginEdit(label: string): void;
   /** Records `bound` (a conservative bound of what `op` writes) for undo, then runs `op`. */
   paint(bound: Rect, op: (t: Trimap) => Rect): void;
@@ -321,4 +341,63 @@ export class FillTool implements Tool {
   up(): void {}
   confirm(): void {}
   cancel(): void {}
+}
+
+/**
+ * Magic wand: a click selects the region of similar colour around the pixel (see core/trimap/region) and
+ * paints it with the class, one undo step. Until anything else happens, changing the wand's settings redoes
+ * that click with the new settings in place of the old step (the live preview of the tolerance slider).
+ */
+export class WandTool implements Tool {
+  readonly id = 'wand' as const;
+  readonly state = 'idle';
+  private last: { x: number; y: number; cls: TrimapClass; stepId: number | undefined; made: boolean } | null = null;
+  constructor(private readonly host: ToolHost) {}
+
+  down(e: EditorPointer): void {
+    this.last = null;
+    this.apply(e.x, e.y, this.host.settings.cls);
+  }
+
+  private apply(x: number, y: number, cls: TrimapClass): void {
+    const img = this.host.image();
+    if (!img || !this.host.trimap()) return;
+    const { tolerance, connectivity, contiguous } = this.host.settings;
+    const before = this.host.lastStepId();
+    const m = magicWand(img, x, y, { tolerance, connectivity, contiguous });
+    if (m.count > 0) {
+      this.host.beginEdit('Magic wand');
+      this.host.paint(m.rect, (t) => paintMask(t, m.data, m.rect, cls));
+      this.host.commitEdit();
+    }
+    const after = this.host.lastStepId();
+    this.last = m.count > 0 ? { x, y, cls, stepId: after, made: after !== before } : null;
+  }
+
+  /** Whether a click can still be retuned by a settings change. */
+  get retunable(): boolean {
+    return this.last !== null && this.host.lastStepId() === this.last.stepId;
+  }
+
+  /** Redoes the last click with the current settings, replacing its undo step. */
+  retune(): void {
+    const l = this.last;
+    if (!l || this.host.lastStepId() !== l.stepId) {
+      this.last = null;
+      return;
+    }
+    if (l.made && l.stepId !== undefined && !this.host.dropLastStep(l.stepId)) {
+      this.last = null;
+      return;
+    }
+    this.apply(l.x, l.y, l.cls);
+  }
+
+  move(): void {}
+  up(): void {}
+  confirm(): void {}
+  /** Escape, a tool switch, undo or any other edit: the last click can no longer be retuned. */
+  cancel(): void {
+    this.last = null;
+  }
 }

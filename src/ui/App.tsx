@@ -1,5 +1,5 @@
 /** The editor's layout: top bar, tool palette (left), canvas (centre), generation panel (right), status bar. */
-import { useCallback, useEffect, useMemo, useReducer } from 'react';
+import { useCallback, useEffect, useReducer } from 'react';
 import { CanvasView } from './canvas/CanvasView';
 import { useEditorKeys } from './canvas/keyboard';
 import { GeneratePanel } from './generate/GeneratePanel';
@@ -9,9 +9,8 @@ import { Welcome } from './Welcome';
 import { StatusBar } from './StatusBar';
 import { ErrorBoundary } from './ErrorBoundary';
 import { editor, useImageRevision } from './editorInstance';
-import { exportTrimap, openImageDialog, openImageFile, startAutosave } from './actions';
+import { openImageFile, startAutosave, uiHooks } from './actions';
 import { useMessages, useUi } from './stores';
-import type { UiHooks } from '../editor/keymap';
 import './styles.css';
 
 function Messages() {
@@ -36,15 +35,7 @@ export function App() {
   const restored = useUi((s) => s.restored);
   const [, rerender] = useReducer((x: number) => x + 1, 0);
   const onSpace = useCallback(() => rerender(), []);
-  const ui: UiHooks = useMemo(
-    () => ({
-      openImage: () => void openImageDialog(),
-      exportTrimap: () => exportTrimap(),
-      toggleHelp: () => useUi.getState().setHelpOpen(!useUi.getState().helpOpen),
-    }),
-    [],
-  );
-  useEditorKeys(ui, onSpace);
+  useEditorKeys(uiHooks, onSpace);
 
   useEffect(() => {
     void startAutosave();

@@ -5,7 +5,7 @@ import { ACTIONS, formatKey } from '../editor/keymap';
 import type { ToolId } from '../editor/tools';
 import { MAX_BRUSH, MIN_BRUSH } from '../editor/Editor';
 import { editor, useHistoryState, useImageRevision, useToolSettings } from './editorInstance';
-import { exportTrimap, importMaskDialog, importTrimapDialog, newDocument, openImageDialog } from './actions';
+import { exportTrimap, importMaskDialog, importTrimapDialog, newDocument, openImageDialog, runAction } from './actions';
 import { CLASS_LABELS, CLASS_ORDER, useUi, useViewSettings } from './stores';
 
 function keyHint(actionId: string): string {
@@ -21,6 +21,15 @@ const TOOLS: { id: ToolId; label: string; action: string; icon: string }[] = [
   { id: 'ellipse', label: 'Ellipse', action: 'tool.ellipse', icon: '◯' },
   { id: 'line', label: 'Line', action: 'tool.line', icon: '╱' },
   { id: 'fill', label: 'Fill', action: 'tool.fill', icon: '▨' },
+  { id: 'wand', label: 'Magic wand', action: 'tool.wand', icon: '✦' },
+];
+
+/** The refine commands of the action table, as palette buttons. */
+const REFINE: { action: string; label: string; title: string }[] = [
+  { action: 'refine.grow', label: 'Grow', title: 'Grow the region of the current class by the radius' },
+  { action: 'refine.shrink', label: 'Shrink', title: 'Shrink the region of the current class by the radius' },
+  { action: 'refine.fillHoles', label: 'Fill holes', title: 'Fill the enclosed holes of the region of the current class' },
+  { action: 'refine.removeSpecks', label: 'Remove specks', title: 'Remove parts of the region smaller than the speck size' },
 ];
 
 function rgb(c: [number, number, number]) {
@@ -102,7 +111,7 @@ export function ToolPalette() {
             aria-pressed={s.tool === t.id}
             aria-label={t.label}
             title={`${t.label}${keyHint(t.action)}`}
-            onClick={() => editor.setTool(t.id)}
+            onClick={() => runAction(t.action)}
           >
             <span aria-hidden="true" className="ds-tool-icon">
               {t.icon}
@@ -141,6 +150,32 @@ export function ToolPalette() {
         />
       </div>
 
+      {s.tool === 'wand' && (
+        <div className="ds-palette-section" data-testid="wand-options">
+          <label htmlFor={`${sizeId}-tol`} className="ds-palette-title">
+            Tolerance <output>{s.tolerance}</output>
+          </label>
+          <input
+            id={`${sizeId}-tol`}
+            type="range"
+            aria-label="Tolerance"
+            min={0}
+            max={255}
+            value={s.tolerance}
+            title="Largest R, G or B difference to the clicked pixel; changing it redoes the last click live"
+            onChange={(e) => editor.setWandOptions({ tolerance: Number(e.target.value) })}
+          />
+          <label className="ds-check">
+            <input type="checkbox" checked={s.contiguous} onChange={(e) => editor.setWandOptions({ contiguous: e.target.checked })} />
+            Contiguous
+          </label>
+          <label className="ds-check" title="Diagonal neighbours join the region (8-connected); off: 4-connected">
+            <input type="checkbox" checked={s.connectivity === 8} onChange={(e) => editor.setWandOptions({ connectivity: e.target.checked ? 8 : 4 })} />
+            Diagonal neighbours
+          </label>
+        </div>
+      )}
+
       {s.tool === 'eraser' && (
         <div className="ds-palette-section">
           <label className="ds-palette-title" htmlFor={`${sizeId}-base`}>
@@ -163,6 +198,49 @@ export function ToolPalette() {
         <button type="button" disabled={!has} onClick={() => editor.swapDefectObject()} title={`Swap defect and object${keyHint('edit.swap')}`}>
           Swap defect/object
         </button>
+        <button
+          type="button"
+          disabled={!has}
+          onClick={() => runAction('refine.objectFromBackground')}
+          title={`Propose the object region from the photo (one undo step; refine it with the brush)${keyHint('refine.objectFromBackground')}`}
+        >
+          Object from background
+        </button>
+      </div>
+
+      <div className="ds-palette-section" role="group" aria-label="Refine">
+        <div className="ds-palette-title">Refine the current class</div>
+        <label className="ds-inline">
+          Radius
+          <input
+            type="number"
+            aria-label="Refine radius"
+            min={1}
+            max={200}
+            value={s.refineRadius}
+            onChange={(e) => editor.setRefineOptions({ refineRadius: Number(e.target.value) })}
+          />
+          px
+        </label>
+        <label className="ds-inline">
+          Specks below
+          <input
+            type="number"
+            aria-label="Speck size"
+            min={1}
+            max={1000000}
+            value={s.speckSize}
+            onChange={(e) => editor.setRefineOptions({ speckSize: Number(e.target.value) })}
+          />
+          px
+        </label>
+        <div className="ds-button-row">
+          {REFINE.map((r) => (
+            <button key={r.action} type="button" disabled={!has} onClick={() => runAction(r.action)} title={`${r.title}${keyHint(r.action)}`}>
+              {r.label}
+            </button>
+          ))}
+        </div>
       </div>
 
       <div className="ds-palette-section">

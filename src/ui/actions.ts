@@ -5,6 +5,7 @@
 import { decodeMaskPng, decodeTrimapPng, encodeTrimapPng } from '../core/trimap/png';
 import { Autosaver, SessionDb } from '../editor/autosave';
 import { EditorError } from '../editor/Editor';
+import { performAction, type UiHooks } from '../editor/keymap';
 import { generateSample, SAMPLES, type SampleId } from '../editor/samples';
 import { editor } from './editorInstance';
 import { baseName, decodeImageBlob, downloadBytes, IMAGE_ACCEPT, pickFile, readFileBytes, UserFacingError } from './imageIO';
@@ -136,4 +137,39 @@ async function startAutosaveOnce(): Promise<void> {
 export function newDocument(): void {
   editor.clearDocument();
   useMessages.getState().clear();
+}
+
+// ---- the action table's UI side ----------------------------------------------------------------------------
+
+/**
+ * Runs a long editor command after the busy label has had a frame to show; errors become a message.
+ */
+function busyCommand(label: string, f: () => void): void {
+  useUi.getState().set({ busy: label });
+  requestAnimationFrame(() =>
+    setTimeout(() => {
+      try {
+        f();
+      } catch (e) {
+        reportError(e, 'The command failed');
+      } finally {
+        useUi.getState().set({ busy: null });
+      }
+    }, 0),
+  );
+}
+
+/** The hooks that the action table (src/editor/keymap.ts) calls for UI work; extended by the folder session. */
+export const uiHooks: UiHooks = {
+  openImage: () => void openImageDialog(),
+  exportTrimap: () => exportTrimap(),
+  toggleHelp: () => useUi.getState().setHelpOpen(!useUi.getState().helpOpen),
+  newDocument: () => newDocument(),
+  notify: (kind, text) => (kind === 'error' ? useMessages.getState().error(text) : useMessages.getState().info(text)),
+  busy: busyCommand,
+};
+
+/** Runs an action of the table by id: toolbar buttons call this, so a button does what its key does. */
+export function runAction(id: string): void {
+  performAction(id, { editor, ui: uiHooks });
 }
