@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decode } from 'fast-png';
 import { encodePngRGBA } from '../src/core/png';
@@ -14,7 +15,7 @@ const BIN = join(REPO, 'bin', 'defect-studio.mjs');
 
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: REPO, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { cwd: REPO, timeout: 240_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -37,6 +38,25 @@ beforeAll(() => {
   const bytes = readFileSync(unet);
   bytes[bytes.length - 10] ^= 0xff;
   writeFileSync(unet, bytes);
+  // packs with bad settings: an unknown default scheduler, 1e8 train timesteps, a control sequence in a file name
+  const variant = (name: string, edit: (m: Record<string, any>, dir: string) => void) => {
+    cpSync(packDir('tiny-sd'), join(dir, name), { recursive: true });
+    const f = join(dir, name, 'defect-studio.json');
+    const m = JSON.parse(readFileSync(f, 'utf8'));
+    edit(m, join(dir, name));
+    writeFileSync(f, JSON.stringify(m));
+  };
+  variant('pndm-pack', (m) => (m.defaults.scheduler = 'pndm'));
+  variant('guidance-pack', (m) => (m.defaults.guidance = 1000));
+  variant('timesteps-pack', (m, d) => {
+    const sf = join(d, 'scheduler', 'scheduler_config.json');
+    const sc = JSON.parse(readFileSync(sf, 'utf8'));
+    sc.num_train_timesteps = 1e8;
+    const bytes = new TextEncoder().encode(JSON.stringify(sc));
+    writeFileSync(sf, bytes);
+    m.files['scheduler/scheduler_config.json'] = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+  });
+  variant('escape-pack', (m) => (m.files['unet/\u001b[2J\u001b]0;owned\u0007.onnx'] = { bytes: 1, sha256: '0'.repeat(64) }));
   // a mismatched pack: the manifest claims 9-channel inpainting for a 4-channel UNet
   cpSync(packDir('tiny-sd'), join(dir, 'mismatched-pack'), { recursive: true });
   const mf = join(dir, 'mismatched-pack', 'defect-studio.json');
@@ -82,6 +102,13 @@ describe('defect-studio generate', () => {
     expect(meta.model.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(meta.timings.unet).toBeGreaterThan(0);
     expect(meta.timings.total).toBeGreaterThan(0);
+    // One record type for the CLI and the app; unset options took the pack's defaults (src/core/settings).
+    expect(meta.format).toBe('defect-studio-record@2');
+    expect(meta.app.tool).toBe('cli');
+    expect(meta.settings).toEqual({
+      steps: 4, guidance: 5, scheduler: 'ddim', eta: 0, latentEditStart: 0.52, pixelEditStart: 0.9,
+      latentDilation: 3, contextMargin: 16, adaptation: true, adaptationMu: 1e4,
+    });
   });
 
   it('--backend wasm gives the same image as native (within rounding)', async () => {
@@ -92,7 +119,7 @@ describe('defect-studio generate', () => {
         expect(r.stderr).toBe('');
         expect(r.code).toBe(0);
         const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8'));
-        expect(meta.settings.backend).toBe(backend);
+        expect(meta.backend).toBe(backend);
         return decode(readFileSync(join(out, 'image.png'))).data;
       }),
     );
@@ -110,11 +137,26 @@ describe('defect-studio generate', () => {
     ['mismatched pack', ['--model', '@mismatched-pack'], /UNet input channels.*expected dimension 1 = 9; found 4/],
     ['not a pack', ['--model', '/tmp'], /not a model pack/],
     ['bad option', ['--steps', 'many'], /--steps must be an integer/],
+    ['next option taken as a value', ['--negative-prompt', '--no-adapt'], /^defect-studio: --negative-prompt needs a value, got the option --no-adapt/],
+    ['guidance out of range', ['--guidance', '45'], /^defect-studio: --guidance must be a number from 0 to 30, got "45"$/],
+    ['eta out of range', ['--eta', '3'], /^defect-studio: --eta must be a number from 0 to 1, got "3"$/],
+    ['stages out of order', ['--latent-edit-start', '0.95'], /^defect-studio: --latent-edit-start must not be after --pixel-edit-start: 0.95 > 0.9$/],
+    ['unknown default scheduler', ['--model', '@pndm-pack'], /^defect-studio: model pack: invalid manifest field "defaults.scheduler".*expected one of ddim, euler, dpmpp-2m; found "pndm"$/],
+    ['default guidance out of range', ['--model', '@guidance-pack'], /invalid manifest field "defaults.guidance".*expected a number from 0 to 30; found 1000$/],
+    ['1e8 train timesteps', ['--model', '@timesteps-pack'], /"num_train_timesteps" must be an integer from 2 to 100000, got 100000000/],
+    ['control characters in a name', ['--model', '@escape-pack'], /unet\/\\x1b\[2J\\x1b\]0;owned\\x07\.onnx/],
   ];
+  // usage errors exit 2, everything else 1
+  const USAGE_ERRORS = ['bad option', 'next option taken as a value', 'guidance out of range', 'eta out of range', 'stages out of order'];
+  const exitCode = (name: string) => (USAGE_ERRORS.includes(name) ? 2 : 1);
 
   it('rejects bad inputs with one line on stderr, a non-zero exit and nothing written', async () => {
-    const results = await Promise.all(
-      bad.map(async ([name, override], k) => {
+    // A few processes at a time: the machine is small and shared.
+    const results: { name: string; out: string; r: Awaited<ReturnType<typeof run>> }[] = new Array(bad.length);
+    let next = 0;
+    const worker = async () => {
+      for (let k = next++; k < bad.length; k = next++) {
+        const [name, override] = bad[k];
         const args = base();
         for (let i = 0; i < override.length; i += 2) {
           const v = override[i + 1].startsWith('@') ? join(dir, override[i + 1].slice(1) + (override[i + 1].includes('pack') ? '' : '.png')) : override[i + 1];
@@ -123,15 +165,17 @@ describe('defect-studio generate', () => {
           else args.push(override[i], v);
         }
         const out = join(dir, `out-bad-${k}`);
-        return { name, out, r: await run([...args, '--out', out]) };
-      }),
-    );
+        results[k] = { name, out, r: await run([...args, '--out', out]) };
+      }
+    };
+    await Promise.all([worker(), worker(), worker()]);
     results.forEach(({ name, out, r }, k) => {
-      expect(r.code, name).not.toBe(0);
+      expect(r.code, name).toBe(exitCode(name));
+      expect(r.stderr, name).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
       const lines = r.stderr.trim().split('\n');
       expect(lines.length, `${name}: ${r.stderr}`).toBe(1);
       expect(lines[0], name).toMatch(bad[k][2]);
       expect(existsSync(out), name).toBe(false);
     });
-  });
+  }, 600_000);
 });

@@ -1,12 +1,17 @@
-/** Argument parsing for `defect-studio generate`. */
+/**
+ * Argument parsing for `defect-studio generate`. The generation options (names, kinds, ranges) come from
+ * src/core/settings: `--steps` is SETTING_FIELDS.steps, and so on.
+ */
+import { SETTING_FIELDS, SettingsError, byFlag, parseSettingText, parseSettingsObject, type SettingKey, type SettingValues } from '../core/settings';
 
-export interface GenerateArgs extends GenerationSettings {
+export interface GenerateArgs {
   model: string;
   image: string;
   trimap: string;
-  prompt: string;
   out: string;
   backend: 'native' | 'wasm';
+  /** The settings given on the command line (checked); the rest come from the pack's defaults. */
+  settings: Partial<SettingValues> & { prompt: string };
 }
 
 export class UsageError extends Error {
@@ -16,98 +21,32 @@ export class UsageError extends Error {
   }
 }
 
+/** Settings the CLI takes as options (variants and previews are the app's). */
+export const CLI_SETTING_KEYS = (Object.keys(SETTING_FIELDS) as SettingKey[]).filter((k) => k !== 'variants' && k !== 'previewEvery');
+
+const PATH_OPTIONS = ['model', 'image', 'trimap', 'out', 'backend'] as const;
+const BY_FLAG = new Map(CLI_SETTING_KEYS.map((k) => [SETTING_FIELDS[k].flag, k]));
+
+function optionHelp(k: SettingKey): string {
+  const f = SETTING_FIELDS[k];
+  if (f.kind === 'bool') return `[--no-${f.flag}]`;
+  if (f.kind === 'enum') return `[--${f.flag} ${f.values.join('|')}]`;
+  if (f.kind === 'int' || f.kind === 'number') return `[--${f.flag} ${f.min}..${f.max}]`;
+  return `[--${f.flag} TEXT]`;
+}
+
 export const USAGE = `usage: defect-studio generate --model DIR --image PNG --trimap PNG --prompt TEXT --out DIR
-  [--seed N] [--steps N] [--guidance G] [--backend native|wasm] [--scheduler ddim|euler|dpmpp-2m]
-  [--eta E] [--negative-prompt TEXT] [--margin PX] [--no-adapt]`;
-
-const VALUE_FLAGS = new Set([
-  'model', 'image', 'trimap', 'prompt', 'out', 'seed', 'steps', 'guidance', 'backend', 'scheduler', 'eta',
-  'negative-prompt', 'margin',
-]);
-
-/** The generation settings of `generate` (and of a batch job line), before the pack's defaults fill the gaps. */
-export interface GenerationSettings {
-  negativePrompt?: string;
-  seed?: number;
-  steps?: number;
-  guidance?: number;
-  scheduler?: 'ddim' | 'euler' | 'dpmpp-2m';
-  eta?: number;
-  margin?: number;
-  adapt: boolean;
-}
-
-/** Setting names in a job line (JSON) -> the `generate` option they mirror. */
-export const JOB_SETTING_FLAGS: Record<string, string> = {
-  seed: 'seed',
-  steps: 'steps',
-  guidance: 'guidance',
-  scheduler: 'scheduler',
-  eta: 'eta',
-  negativePrompt: 'negative-prompt',
-  margin: 'margin',
-  adapt: 'no-adapt',
-};
-
-function int(label: string, v: string, min: number, max: number): number {
-  if (!/^\d+$/.test(v)) throw new UsageError(`${label} must be an integer, got "${v}"`);
-  const n = Number(v);
-  if (n < min || n > max) throw new UsageError(`${label} must be in ${min}..${max}, got ${n}`);
-  return n;
-}
-
-function num(label: string, v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${label} must be a number, got "${v}"`);
-  return n;
-}
-
-/** One validation for the settings, whether they come from options (`--steps`) or a job line (`steps`). */
-function parseSettings(get: (flag: string) => string | undefined, adapt: boolean, label: (flag: string) => string): GenerationSettings {
-  const v = (flag: string) => get(flag);
-  const scheduler = v('scheduler');
-  if (scheduler !== undefined && !['ddim', 'euler', 'dpmpp-2m'].includes(scheduler)) {
-    throw new UsageError(`${label('scheduler')} must be ddim, euler or dpmpp-2m, got "${scheduler}"`);
-  }
-  return {
-    negativePrompt: v('negative-prompt'),
-    seed: v('seed') !== undefined ? int(label('seed'), v('seed')!, 0, 0xffffffff) : undefined,
-    steps: v('steps') !== undefined ? int(label('steps'), v('steps')!, 1, 1000) : undefined,
-    guidance: v('guidance') !== undefined ? num(label('guidance'), v('guidance')!) : undefined,
-    eta: v('eta') !== undefined ? num(label('eta'), v('eta')!) : undefined,
-    margin: v('margin') !== undefined ? int(label('margin'), v('margin')!, 0, 100000) : undefined,
-    scheduler: scheduler as GenerationSettings['scheduler'],
-    adapt,
-  };
-}
-
-/** The settings of a batch job line, validated by the same code as the options of `generate`. */
-export function parseJobSettings(raw: Record<string, unknown>): GenerationSettings {
-  const byFlag = new Map<string, string>();
-  let adapt = true;
-  for (const [key, value] of Object.entries(raw)) {
-    const flag = JOB_SETTING_FLAGS[key];
-    if (!flag) throw new UsageError(`unknown setting "${key}"`);
-    if (value === null || value === undefined) continue;
-    if (key === 'adapt') {
-      if (typeof value !== 'boolean') throw new UsageError(`"adapt" must be true or false, got ${JSON.stringify(value)}`);
-      adapt = value;
-      continue;
-    }
-    if (key === 'negativePrompt' ? typeof value !== 'string' : typeof value !== 'number' && typeof value !== 'string') {
-      throw new UsageError(`"${key}" must be a ${key === 'negativePrompt' || key === 'scheduler' ? 'string' : 'number'}, got ${JSON.stringify(value)}`);
-    }
-    byFlag.set(flag, String(value));
-  }
-  return parseSettings((f) => byFlag.get(f), adapt, (f) => `"${Object.keys(JOB_SETTING_FLAGS).find((k) => JOB_SETTING_FLAGS[k] === f)}"`);
-}
+  [--backend native|wasm] ${CLI_SETTING_KEYS.filter((k) => k !== 'prompt').map(optionHelp).join(' ')}
+  Values may follow as the next argument or after "=" (--negative-prompt=--text for a value starting with --).
+  Options not given take the model pack's defaults.`;
 
 export function parseGenerateArgs(argv: string[]): GenerateArgs {
-  const vals = new Map<string, string>();
-  let adapt = true;
+  const paths = new Map<string, string>();
+  const settings: Partial<SettingValues> = {};
+  const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}"`);
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument ${JSON.stringify(a)}`);
     let key = a.slice(2);
     let value: string | undefined;
     const eq = key.indexOf('=');
@@ -115,29 +54,59 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
       value = key.slice(eq + 1);
       key = key.slice(0, eq);
     }
-    if (key === 'no-adapt') {
-      adapt = false;
+    // Boolean settings: --adapt / --no-adapt (or --adapt=false).
+    const neg = key.startsWith('no-') ? BY_FLAG.get(key.slice(3)) : undefined;
+    const boolKey = neg ?? BY_FLAG.get(key);
+    if (boolKey && SETTING_FIELDS[boolKey].kind === 'bool') {
+      if (neg && value !== undefined) throw new UsageError(`--${key} takes no value`);
+      if (seen.has(boolKey)) throw new UsageError(`--${SETTING_FIELDS[boolKey].flag} given twice`);
+      seen.add(boolKey);
+      (settings as Record<string, unknown>)[boolKey] = neg ? false : value === undefined ? true : parseSettingText(boolKey, value);
       continue;
     }
-    if (!VALUE_FLAGS.has(key)) throw new UsageError(`unknown option --${key}`);
+    const settingKey = BY_FLAG.get(key);
+    if (!settingKey && !(PATH_OPTIONS as readonly string[]).includes(key)) throw new UsageError(`unknown option --${key}`);
     if (value === undefined) {
-      value = argv[++i];
+      value = argv[i + 1];
       if (value === undefined) throw new UsageError(`--${key} needs a value`);
+      // Never take the next option as this one's value: `--negative-prompt --no-adapt` is a mistake.
+      if (value.startsWith('--')) {
+        throw new UsageError(`--${key} needs a value, got the option ${value} (write --${key}=${value} for a value that starts with --)`);
+      }
+      i++;
     }
-    vals.set(key, value);
+    const id = settingKey ?? key;
+    if (seen.has(id)) throw new UsageError(`--${key} given twice`);
+    seen.add(id);
+    if (settingKey) (settings as Record<string, unknown>)[settingKey] = parseSettingText(settingKey, value, byFlag);
+    else paths.set(key, value);
   }
-  for (const req of ['model', 'image', 'trimap', 'prompt', 'out']) {
-    if (!vals.has(req)) throw new UsageError(`missing --${req}`);
+  for (const req of ['model', 'image', 'trimap', 'out']) {
+    if (!paths.get(req)) throw new UsageError(`missing --${req}`);
   }
-  const backend = vals.get('backend') ?? 'native';
-  if (backend !== 'native' && backend !== 'wasm') throw new UsageError(`--backend must be native or wasm, got "${backend}"`);
+  if (settings.prompt === undefined) throw new UsageError('missing --prompt');
+  const backend = paths.get('backend') ?? 'native';
+  if (backend !== 'native' && backend !== 'wasm') throw new UsageError(`--backend must be native or wasm, got ${JSON.stringify(backend)}`);
   return {
-    model: vals.get('model')!,
-    image: vals.get('image')!,
-    trimap: vals.get('trimap')!,
-    prompt: vals.get('prompt')!,
-    out: vals.get('out')!,
+    model: paths.get('model')!,
+    image: paths.get('image')!,
+    trimap: paths.get('trimap')!,
+    out: paths.get('out')!,
     backend,
-    ...parseSettings((f) => vals.get(f), adapt, (f) => `--${f}`),
+    settings: settings as GenerateArgs['settings'],
   };
+}
+
+/**
+ * The settings of a batch job line (a JSON object): the setting names of src/core/settings (`steps`,
+ * `guidance`, `scheduler`, `contextMargin`, `adaptation`, ...), typed values, the same ranges as the options.
+ * Throws SettingsError naming the key, e.g. `"guidance" must be a number from 0 to 30, got 45`.
+ */
+export function parseJobSettings(raw: unknown): Partial<SettingValues> {
+  return parseSettingsObject(raw, { allowed: CLI_SETTING_KEYS, name: (k) => `"${k}"`, what: 'job line' });
+}
+
+/** Parse errors of setting values are usage errors too (one line, exit 2). */
+export function isUsageError(e: unknown): boolean {
+  return e instanceof UsageError || e instanceof SettingsError;
 }

@@ -6,7 +6,6 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { requestDefaults } from '../core/diffusion/defaults';
 import { generate, InputError } from '../core/diffusion/pipeline';
 import type { DecoderAdapter, GenerateRequest, GenerateResult } from '../core/diffusion/types';
 import type { RGBAImage, Trimap } from '../core/image';
@@ -18,7 +17,9 @@ import { checkImageHeader } from '../core/imageHeader';
 import { ImageDecodeError } from '../core/imageLimits';
 import { decodePng, encodePng, rasterToRGBA, readPngHeader, replacePixels, type DecodedPng } from '../core/png';
 import { decodeTrimapPng } from '../core/trimap/png';
-import type { GenerationSettings } from './args';
+import { buildRecord, type ExportRecord } from '../core/export/record';
+import { assertValidSettings, byFlag, defaultSettings, toGenerationSettings, type Namer, type SettingValues } from '../core/settings';
+import pkg from '../../package.json';
 
 export type Backend = 'native' | 'wasm';
 
@@ -151,38 +152,46 @@ export async function openGenerator(model: string, backend: Backend, adapt: bool
   };
 }
 
-/** The full request: the pack's defaults, overridden by the given settings. */
-export function buildRequest(gen: Generator, image: RGBAImage, trimap: Trimap, prompt: string, s: GenerationSettings): GenerateRequest {
-  const defaults = requestDefaults(gen.pack.manifest);
-  return {
-    ...defaults,
-    image,
-    trimap,
-    prompt,
-    negativePrompt: s.negativePrompt,
-    seed: s.seed ?? 0,
-    steps: s.steps ?? defaults.steps,
-    guidance: s.guidance ?? defaults.guidance,
-    scheduler: s.scheduler ?? defaults.scheduler,
-    eta: s.eta ?? defaults.eta,
-    contextMargin: s.margin ?? defaults.contextMargin,
-    adaptation: { ...defaults.adaptation, enabled: s.adapt && !!gen.adapter },
-  };
+/**
+ * The full request: the pack's defaults (src/core/settings), overridden by the given settings, checked by
+ * the one validation (a SettingsError names the option, or the job-line key with `name`).
+ */
+export function buildRequest(
+  gen: Generator,
+  image: RGBAImage,
+  trimap: Trimap,
+  given: Partial<SettingValues> & { prompt: string },
+  name: Namer = byFlag,
+): GenerateRequest {
+  const values = { ...defaultSettings(gen.pack.manifest), ...given };
+  assertValidSettings(values, name);
+  const settings = toGenerationSettings(values);
+  settings.adaptation.enabled = values.adaptation && !!gen.adapter;
+  return { ...settings, image, trimap };
 }
 
-/** The settings block written to meta.json and to batch records (everything that decides the pixels). */
-export function settingsRecord(gen: Generator, request: GenerateRequest) {
-  return {
-    steps: request.steps,
-    guidance: request.guidance,
-    scheduler: request.scheduler,
-    eta: request.eta,
-    stages: request.stages,
-    latentDilation: request.latentDilation,
-    contextMargin: request.contextMargin,
-    adaptation: request.adaptation,
+/** meta.json and batch records: the same record type as the app's export (src/core/export/record.ts). */
+export function generationRecord(
+  gen: Generator,
+  request: GenerateRequest,
+  result: GenerateResult,
+  args: { sourceName: string; files: ExportRecord['files']; timings?: Record<string, number> },
+): ExportRecord {
+  return buildRecord({
+    appVersion: pkg.version,
+    tool: 'cli',
+    sourceName: args.sourceName,
+    width: request.image.width,
+    height: request.image.height,
+    request,
+    model: { id: gen.pack.manifest.id, name: gen.pack.manifest.name, sha256: gen.pack.sha256 },
     backend: gen.runtime.name,
-  };
+    crop: result.crop,
+    mask: result.mask,
+    files: args.files,
+    timings: args.timings ?? result.timings,
+    adaptation: result.adaptation,
+  });
 }
 
 export async function runRequest(gen: Generator, request: GenerateRequest, signal?: AbortSignal): Promise<GenerateResult> {

@@ -4,39 +4,32 @@
  * any bad input exits non-zero with one line on stderr and writes nothing.
  */
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { InputError } from '../core/diffusion/pipeline';
 import { PackError } from '../core/models/errors';
 import { encodePngGray } from '../core/png';
-import { USAGE, UsageError, parseGenerateArgs, type GenerateArgs } from './args';
-import { buildRequest, decodeImageAndTrimap, encodeResultImage, openGenerator, readInput, runRequest, settingsRecord } from './generator';
+import { recordToBytes, type ExportRecord } from '../core/export/record';
+import { USAGE, isUsageError, parseGenerateArgs, type GenerateArgs } from './args';
+import { buildRequest, decodeImageAndTrimap, encodeResultImage, generationRecord, openGenerator, readInput, runRequest } from './generator';
 
-export async function runGenerate(args: GenerateArgs, signal?: AbortSignal): Promise<{ outDir: string; meta: Record<string, unknown> }> {
+export async function runGenerate(args: GenerateArgs, signal?: AbortSignal): Promise<{ outDir: string; meta: ExportRecord }> {
   const t0 = performance.now();
   const imageBytes = await readInput(args.image, 'image');
   const trimapBytes = await readInput(args.trimap, 'trimap');
   const { image, trimap, source } = decodeImageAndTrimap(imageBytes, trimapBytes, args.image, args.trimap);
-  const gen = await openGenerator(args.model, args.backend, args.adapt);
+  const gen = await openGenerator(args.model, args.backend, args.settings.adaptation !== false);
   try {
-    const request = buildRequest(gen, image, trimap, args.prompt, args);
+    const request = buildRequest(gen, image, trimap, args.settings);
     const result = await runRequest(gen, request, signal);
-    const pack = gen.pack;
-    const meta: Record<string, unknown> = {
-      tool: 'defect-studio generate',
-      prompt: request.prompt,
-      negativePrompt: request.negativePrompt ?? '',
-      seed: request.seed,
-      settings: settingsRecord(gen, request),
-      model: { id: pack.manifest.id, name: pack.manifest.name, sha256: pack.sha256, conditioning: pack.manifest.conditioning },
-      input: { image: resolve(args.image), trimap: resolve(args.trimap), width: image.width, height: image.height },
-      crop: result.crop,
-      adaptation: result.adaptation,
+    const meta = generationRecord(gen, request, result, {
+      sourceName: basename(args.image),
+      files: { image: 'image.png', mask: 'mask.png' },
       timings: { ...result.timings, load: gen.loadMs, cli: performance.now() - t0 },
-    };
+    });
     const files: [string, Uint8Array][] = [
       ['image.png', encodeResultImage(source, result)],
       ['mask.png', encodePngGray(image.width, image.height, result.mask)],
-      ['meta.json', new TextEncoder().encode(JSON.stringify(meta, null, 2) + '\n')],
+      ['meta.json', recordToBytes(meta)],
     ];
     // Write next to the destination, then rename: nothing half-written on failure.
     await mkdir(args.out, { recursive: true });
@@ -52,6 +45,18 @@ export async function runGenerate(args: GenerateArgs, signal?: AbortSignal): Pro
   } finally {
     await gen.release();
   }
+}
+
+/**
+ * Text for the terminal: names from a pack's manifest or a path could carry escape sequences or bidi
+ * controls; every control character becomes a visible escape (\x1b, \u202e), line breaks a space.
+ */
+export function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\r\n\t]+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** Exit code: 0 ok, 1 bad input / pack / failure, 2 usage, 130 interrupted. */
@@ -71,13 +76,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const args = parseGenerateArgs(rest);
     const { outDir, meta } = await runGenerate(args, ctrl.signal);
-    const t = meta.timings as Record<string, number>;
-    process.stdout.write(`wrote ${join(outDir, 'image.png')}, mask.png, meta.json (${(t.total / 1000).toFixed(2)} s)\n`);
+    process.stdout.write(`wrote ${printable(join(outDir, 'image.png'))}, mask.png, meta.json (${((meta.timings?.total ?? 0) / 1000).toFixed(2)} s)\n`);
     return 0;
   } catch (e) {
     const err = e as Error;
-    const line = (s: string) => s.replace(/\s*\n\s*/g, ' ').trim();
-    if (err instanceof UsageError) {
+    const line = (s: string) => printable(s.replace(/\s*\n\s*/g, ' ').trim());
+    if (isUsageError(err)) {
       process.stderr.write(`defect-studio: ${line(err.message)}\n`);
       return 2;
     }

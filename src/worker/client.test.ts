@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CancelledError, GenerationClient, WorkerError } from './client';
-import type { FromWorker, ToWorker } from './protocol';
+import type { FromWorker, GenerateSettings, ToWorker } from './protocol';
 
 /** A stand-in Worker: records what the page sends and lets the test answer. */
 class FakeWorker {
@@ -20,9 +20,12 @@ class FakeWorker {
   }
 }
 
-const settings = {
+const settings: GenerateSettings = {
   prompt: 'a scratch',
+  negativePrompt: '',
   seed: 1,
+  scheduler: 'ddim',
+  eta: 0,
   steps: 2,
   guidance: 1,
   stages: { latentEditStart: 0.5, pixelEditStart: 0.9 },

@@ -1,6 +1,7 @@
 // The typed message protocol between the page and the generation Worker.
 // Pixel and latent buffers cross as transferred ArrayBuffers, never copied.
-import type { AdaptationReport, CropWindow, GenerateRequest, Stage } from '../core/diffusion/types';
+import type { AdaptationReport, CropWindow, Stage } from '../core/diffusion/types';
+import { generationSettingsProblem, type GenerationSettings } from '../core/settings';
 import type { PackManifest } from '../core/models/manifest-types';
 
 export type BackendSetting = 'auto' | 'webgpu' | 'wasm';
@@ -8,8 +9,8 @@ export type ActiveBackend = 'webgpu' | 'wasm';
 
 export type ErrorCode = 'model-load' | 'out-of-memory' | 'device-lost' | 'bad-settings' | 'no-defect' | 'internal';
 
-/** Everything of a GenerateRequest except the pixel buffers. */
-export type GenerateSettings = Omit<GenerateRequest, 'image' | 'trimap'>;
+/** Everything of a GenerateRequest except the pixel buffers (defined with the defaults in src/core/settings). */
+export type GenerateSettings = GenerationSettings;
 
 export interface ImageBuffer {
   width: number;
@@ -158,17 +159,8 @@ export function errorTitle(code: ErrorCode): string {
   }
 }
 
-/** Validate generation settings; returns a message for the first problem, or null. */
+/** Validate generation settings with the one validation of src/core/settings; a message, or null. */
 export function validateSettings(s: GenerateSettings): string | null {
-  if (!s.prompt.trim()) return 'Enter a prompt.';
-  if (!Number.isInteger(s.seed) || s.seed < 0 || s.seed > 0xffffffff) return 'Seed must be an integer from 0 to 4294967295.';
-  if (!Number.isInteger(s.steps) || s.steps < 1 || s.steps > 1000) return 'Steps must be an integer from 1 to 1000.';
-  if (!Number.isFinite(s.guidance) || s.guidance < 0 || s.guidance > 30) return 'Guidance must be between 0 and 30.';
-  const { latentEditStart: a, pixelEditStart: b } = s.stages;
-  if (!(a >= 0 && a <= 1) || !(b >= 0 && b <= 1)) return 'Stage fractions must be between 0 and 1.';
-  if (a > b) return 'The latent-edit stage must start before the pixel-edit stage.';
-  if (!Number.isInteger(s.latentDilation) || s.latentDilation < 1 || s.latentDilation % 2 === 0)
-    return 'Latent dilation must be an odd integer.';
-  if (!(s.contextMargin >= 0)) return 'Context margin must be 0 or more.';
-  return null;
+  const p = generationSettingsProblem(s);
+  return p ? `${p}.` : null;
 }

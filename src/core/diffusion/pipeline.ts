@@ -14,6 +14,7 @@ import { contextDenormalize, contextGains, contextNormalize } from './contextnor
 import { defectFloat, defectMaxPool, dilateSquare, objectMean, trimapHint } from './masks';
 import { Rng } from './rng';
 import { createScheduler } from './schedulers';
+import { generationSettingsProblem } from '../settings';
 import type { AdaptationReport, CropWindow, GenerateOptions, GenerateRequest, GenerateResult, Stage, StepEvent } from './types';
 
 export class InputError extends Error {
@@ -69,9 +70,9 @@ export function validateRequest(request: GenerateRequest): void {
       `trimap size ${trimap?.width}x${trimap?.height} does not match the image size ${image.width}x${image.height}`,
     );
   }
-  if (!Number.isInteger(request.steps) || request.steps < 1 || request.steps > 1000) throw new InputError(`steps must be an integer in 1..1000, got ${request.steps}`);
-  if (!Number.isFinite(request.guidance)) throw new InputError(`guidance must be a number, got ${request.guidance}`);
-  if (!Number.isInteger(request.seed) || request.seed < 0 || request.seed > 0xffffffff) throw new InputError(`seed must be a uint32, got ${request.seed}`);
+  // The one settings validation (src/core/settings), with the same ranges as the UI and the CLI.
+  const bad = generationSettingsProblem(request);
+  if (bad) throw new InputError(bad);
   let any = false;
   for (let i = 0; i < trimap.data.length; i++) {
     if (trimap.data[i] === DEFECT) {
@@ -264,14 +265,14 @@ export async function generate(pack: LoadedPack, request: GenerateRequest, optio
   const emptyEmb = hint ? await embed('') : null;
 
   // Scheduler and noise.
-  const scheduler = createScheduler(request.scheduler ?? 'ddim', pack.schedulerConfig, request.eta ?? 0);
+  const scheduler = createScheduler(request.scheduler, pack.schedulerConfig, request.eta);
   scheduler.setTimesteps(request.steps);
   const N = scheduler.timesteps.length;
   const bounds = stageBounds(N, request.stages);
   const rng = new Rng(request.seed);
   let z = rng.randn(latentLen);
   if (scheduler.initNoiseSigma !== 1) for (let i = 0; i < latentLen; i++) z[i] *= scheduler.initNoiseSigma;
-  const stochastic = scheduler.name === 'ddim' && (request.eta ?? 0) > 0;
+  const stochastic = scheduler.name === 'ddim' && request.eta > 0;
 
   const un = io.unet;
   const timestepFeed = (type: string, rank: number, fixedLength: number | null, t: number, batch: number): TensorData => {

@@ -1,41 +1,16 @@
 import type { RGBAImage, Trimap } from '../image';
 
+import type { AdaptationSettings, GenerationSettings } from '../settings';
+
+// Settings types live with every default and range in src/core/settings.
+export type { AdaptationSettings, StageFractions } from '../settings';
+
 export type Stage = 'free' | 'latent-edit' | 'pixel-edit' | 'decode' | 'adapt';
 
-/** Stage boundaries as fractions of the schedule (METHOD.md; reference: 26/20/5 of 50 steps). */
-export interface StageFractions {
-  /** First step index of latent blending, as a fraction of the step count (ref 26/50 = 0.52). */
-  latentEditStart: number;
-  /** First step index of the pixel round trip (ref 45/50 = 0.9); latent blending runs up to and including it. */
-  pixelEditStart: number;
-}
-
-export interface AdaptationSettings {
-  enabled: boolean;
-  /** Weight of the background term (ref 100). */
-  backgroundWeight: number;
-  /** Ridge pull towards the original weights. */
-  mu: number;
-  /** Pixel sampling cap for the normal equations. */
-  maxSamples: number;
-}
-
-export interface GenerateRequest {
+/** One generation: the settings (src/core/settings) plus the photo and its trimap. */
+export interface GenerateRequest extends GenerationSettings {
   image: RGBAImage; // the photo at full resolution
   trimap: Trimap; // same size as the image
-  prompt: string;
-  negativePrompt?: string;
-  seed: number; // uint32
-  steps: number; // ref 50
-  guidance: number; // ref 9.0
-  scheduler?: 'ddim' | 'euler' | 'dpmpp-2m'; // default ddim
-  eta?: number; // DDIM eta, ref 0
-  stages: StageFractions;
-  /** Square kernel size of the latent defect-mask dilation (ref 5). */
-  latentDilation: number;
-  /** Margin in image pixels around the defect's bounding box for the context crop. */
-  contextMargin: number;
-  adaptation: AdaptationSettings;
 }
 
 /** Where the model worked inside the photo: a square crop resized to the model's native resolution. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decode } from 'fast-png';
 import { unzipSync } from 'fflate';
 import type { RGBAImage, Trimap } from '../image';
+import type { GenerationSettings } from '../settings';
 import { buildMvtecFiles, defectNameFromPrompt, exportDataset, exportSingle } from './index';
 import { defectMask as defectMaskFromTrimap } from '../diffusion/crop';
 import { encodeTrimapPng } from '../trimap/png';
@@ -18,9 +19,12 @@ function tri(w: number, h: number): Trimap {
   data[w + 2] = 2;
   return { width: w, height: h, data };
 }
-const request = {
+const request: GenerationSettings = {
   prompt: 'a hazelnut with a crack',
+  negativePrompt: '',
   seed: 7,
+  scheduler: 'euler',
+  eta: 0,
   steps: 4,
   guidance: 7.5,
   stages: { latentEditStart: 0.52, pixelEditStart: 0.9 },
@@ -67,7 +71,12 @@ describe('export', () => {
     expect(rec.model.sha256).toBe('ab'.repeat(32));
     expect(rec.app.version).toBe('0.1.0');
     expect(rec.defectPixels).toBe(2);
-    expect(rec.settings.steps).toBe(4);
+    expect(rec.format).toBe('defect-studio-record@2');
+    // The pack settings, flat, under the names of src/core/settings.
+    expect(rec.settings).toEqual({
+      steps: 4, guidance: 7.5, scheduler: 'euler', eta: 0, latentEditStart: 0.52, pixelEditStart: 0.9,
+      latentDilation: 5, contextMargin: 32, adaptation: true, adaptationMu: 1e-3,
+    });
   });
 
   it('defect names come from the prompt', () => {

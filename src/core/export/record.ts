@@ -1,25 +1,23 @@
-import type { AdaptationReport, CropWindow, GenerateRequest } from '../diffusion/types';
+import type { AdaptationReport, CropWindow } from '../diffusion/types';
+import { PACK_SETTING_KEYS, fromGenerationSettings, type GenerationSettings, type PackSettingKey, type SettingValues } from '../settings';
 
-/** The JSON record written next to every exported image. */
+/**
+ * The JSON record of one generated image: the app's `<name>_record.json` and the CLI's `meta.json` are this
+ * one type. `settings` holds the pack settings under the names of src/core/settings (so
+ * `settingsToArgs(record.settings)` gives the CLI options that reproduce the run).
+ */
 export interface ExportRecord {
-  format: 'defect-studio-record@1';
-  app: { name: 'DefectStudio'; version: string };
+  format: 'defect-studio-record@2';
+  /** Which front end wrote it. */
+  app: { name: 'DefectStudio'; version: string; tool: 'app' | 'cli' };
   createdAt: string;
   source: { name: string; width: number; height: number };
   prompt: string;
   negativePrompt: string;
   seed: number;
-  settings: {
-    steps: number;
-    guidance: number;
-    scheduler: string;
-    eta: number;
-    stages: { latentEditStart: number; pixelEditStart: number };
-    latentDilation: number;
-    contextMargin: number;
-    adaptation: GenerateRequest['adaptation'];
-  };
+  settings: Pick<SettingValues, PackSettingKey>;
   model: { id: string; name: string; sha256: string };
+  /** Runtime that ran the models: 'wasm', 'webgpu' (app, CLI --backend wasm) or 'native' (CLI). */
   backend: string;
   crop: CropWindow;
   defectPixels: number;
@@ -30,10 +28,11 @@ export interface ExportRecord {
 
 export interface RecordInput {
   appVersion: string;
+  tool?: 'app' | 'cli';
   sourceName: string;
   width: number;
   height: number;
-  request: Omit<GenerateRequest, 'image' | 'trimap'>;
+  request: GenerationSettings;
   model: { id: string; name: string; sha256: string };
   backend: string;
   crop: CropWindow;
@@ -45,28 +44,21 @@ export interface RecordInput {
 }
 
 export function buildRecord(input: RecordInput): ExportRecord {
-  const r = input.request;
+  const flat = fromGenerationSettings(input.request);
+  const settings = {} as Record<string, unknown>;
+  for (const k of PACK_SETTING_KEYS) settings[k] = flat[k];
   let defectPixels = 0;
   for (let i = 0; i < input.mask.length; i++) if (input.mask[i] !== 0) defectPixels++;
   return {
-    format: 'defect-studio-record@1',
-    app: { name: 'DefectStudio', version: input.appVersion },
+    format: 'defect-studio-record@2',
+    app: { name: 'DefectStudio', version: input.appVersion, tool: input.tool ?? 'app' },
     createdAt: (input.createdAt ?? new Date()).toISOString(),
     source: { name: input.sourceName, width: input.width, height: input.height },
-    prompt: r.prompt,
-    negativePrompt: r.negativePrompt ?? '',
-    seed: r.seed,
-    settings: {
-      steps: r.steps,
-      guidance: r.guidance,
-      scheduler: r.scheduler ?? 'ddim',
-      eta: r.eta ?? 0,
-      stages: { latentEditStart: r.stages.latentEditStart, pixelEditStart: r.stages.pixelEditStart },
-      latentDilation: r.latentDilation,
-      contextMargin: r.contextMargin,
-      adaptation: { ...r.adaptation },
-    },
-    model: { ...input.model },
+    prompt: flat.prompt,
+    negativePrompt: flat.negativePrompt,
+    seed: flat.seed,
+    settings: settings as ExportRecord['settings'],
+    model: { id: input.model.id, name: input.model.name, sha256: input.model.sha256 },
     backend: input.backend,
     crop: { ...input.crop },
     defectPixels,

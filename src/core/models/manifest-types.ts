@@ -1,3 +1,5 @@
+import type { PackDefaults } from '../settings';
+
 /** `defect-studio.json`: the part of a model pack that the diffusers/Optimum layout does not say. */
 export interface PackManifest {
   format: 'defect-studio-pack@1';
@@ -29,14 +31,8 @@ export interface PackManifest {
   contextNorm?: boolean;
   /** Prompt presets shown in the UI. */
   promptPresets: string[];
-  defaults?: {
-    steps?: number;
-    guidance?: number;
-    latentEditStart?: number;
-    pixelEditStart?: number;
-    latentDilation?: number;
-    scheduler?: 'ddim' | 'euler' | 'dpmpp-2m';
-  };
+  /** Overrides of the reference settings (keys and ranges: src/core/settings, PACK_SETTING_KEYS). */
+  defaults?: PackDefaults;
   /** Tokenizer kind: 'clip-bpe' (tokenizer/vocab.json + merges.txt) or 'word-level' (tokenizer/tokenizer.json). */
   tokenizer: 'clip-bpe' | 'word-level';
   /** Every file of the pack: relative path -> byte size and lowercase hex sha256. */

@@ -1,6 +1,7 @@
 /** Parse and validate `defect-studio.json` (types in manifest-types.ts). */
 import { PackError } from './errors';
 import type { PackManifest } from './manifest-types';
+import { SettingsError, parsePackDefaults } from '../settings';
 
 export const MANIFEST_FILE = 'defect-studio.json';
 export const KNOWN_CONCAT_CHANNELS = ['mask', 'defect_mask', 'object_mask', 'masked_image_latent'] as const;
@@ -61,7 +62,17 @@ export function parseManifest(text: string): PackManifest {
   }
   if (m.contextNorm !== undefined && typeof m.contextNorm !== 'boolean') fail('contextNorm', 'true or false', m.contextNorm);
   if (m.tokenizer !== 'clip-bpe' && m.tokenizer !== 'word-level') fail('tokenizer', '"clip-bpe" or "word-level"', m.tokenizer);
-  if (m.defaults !== undefined && (typeof m.defaults !== 'object' || m.defaults === null)) fail('defaults', 'an object', m.defaults);
+  if (m.defaults !== undefined) {
+    // The same keys and ranges as every other front end (src/core/settings): an unknown scheduler or an
+    // out-of-range value is an error here, never a silent fallback later.
+    try {
+      m.defaults = parsePackDefaults(m.defaults);
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      const p = e.problems[0];
+      throw new PackError(`invalid manifest field "defaults${p.key ? `.${p.key}` : ''}"`, { file: MANIFEST_FILE, expected: p.expected, found: p.found });
+    }
+  }
   const files = m.files;
   if (typeof files !== 'object' || files === null || Array.isArray(files)) fail('files', 'an object', files);
   for (const [path, entry] of Object.entries(files as Record<string, unknown>)) {

@@ -1,7 +1,18 @@
 // The generation side panel: model, prompt and settings, Generate/Stop, progress, results, export.
 import { useEffect, useId, useRef } from 'react';
 import { thumbnails } from './buffers';
-import { useModel, useResults, useRun, useSettings, STAGE_LABELS, type RunState, type SettingsState } from './stores';
+import {
+  resetToModelDefaults,
+  settingsDifferingFromModel,
+  useModel,
+  useResults,
+  useRun,
+  useSettings,
+  STAGE_LABELS,
+  type RunState,
+  type SettingsState,
+} from './stores';
+import { PACK_SETTING_KEYS, SCHEDULERS, SCHEDULER_NAMES, SETTING_FIELDS, packDefaultValues, type PackSettingKey, type SchedulerName, type SettingKey } from '../../core/settings';
 import { currentSourceKey, ensureModel, exportDatasetZip, exportSelected, generate, onDocumentChanged, selectResult, setBackend, setResultStatus, stop } from './controller';
 import { editor, useImageRevision } from '../editorInstance';
 import { useGenerateKeys } from './keys';
@@ -12,23 +23,72 @@ function mb(n: number) {
   return `${(n / 1048576).toFixed(n < 10 * 1048576 ? 2 : 1)} MB`;
 }
 
-function NumberField(props: { label: string; field: keyof SettingsState; min: number; max: number; step: number; disabled?: boolean }) {
+/** Marks a pack setting whose value differs from the loaded model's default. */
+function useDiffers(field: SettingKey): boolean {
+  return useSettings((s) => (PACK_SETTING_KEYS as readonly string[]).includes(field) && settingsDifferingFromModel(s).includes(field as PackSettingKey));
+}
+
+/** A number input for one setting: label, range and step from src/core/settings. */
+function NumberField(props: { field: SettingKey; disabled?: boolean }) {
   const id = useId();
+  const f = SETTING_FIELDS[props.field];
   const value = useSettings((s) => s[props.field]) as number;
   const set = useSettings((s) => s.set);
+  const differs = useDiffers(props.field);
+  if (f.kind !== 'int' && f.kind !== 'number') return null;
   return (
-    <div className="ds-field">
-      <label htmlFor={id}>{props.label}</label>
+    <div className={`ds-field${differs ? ' ds-differs' : ''}`} data-differs={differs || undefined}>
+      <label htmlFor={id}>{f.label}</label>
       <input
         id={id}
         type="number"
-        min={props.min}
-        max={props.max}
-        step={props.step}
+        min={f.min}
+        max={f.max}
+        step={f.step ?? 'any'}
         value={Number.isFinite(value) ? value : ''}
         disabled={props.disabled}
         onChange={(e) => set({ [props.field]: e.target.value === '' ? NaN : Number(e.target.value) } as Partial<SettingsState>)}
       />
+    </div>
+  );
+}
+
+function SchedulerField() {
+  const id = useId();
+  const value = useSettings((s) => s.scheduler);
+  const set = useSettings((s) => s.set);
+  const differs = useDiffers('scheduler');
+  return (
+    <div className={`ds-field${differs ? ' ds-differs' : ''}`} data-differs={differs || undefined}>
+      <label htmlFor={id}>{SETTING_FIELDS.scheduler.label}</label>
+      <select id={id} value={value} onChange={(e) => set({ scheduler: e.target.value as SchedulerName })}>
+        {SCHEDULER_NAMES.map((n) => (
+          <option key={n} value={n}>
+            {SCHEDULERS[n].label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/** "Reset to the model's defaults" and the list of settings that differ from them. */
+function ModelDefaults() {
+  const s = useSettings();
+  const differing = settingsDifferingFromModel(s);
+  if (!s.pack) return null;
+  const d = packDefaultValues(s.pack);
+  const show = (v: unknown) => (typeof v === 'boolean' ? (v ? 'on' : 'off') : typeof v === 'number' && !Number.isFinite(v) ? 'empty' : String(v));
+  return (
+    <div className="ds-field ds-col" data-testid="model-defaults">
+      <div className="ds-muted" data-testid="settings-differing">
+        {differing.length
+          ? `Differs from the model's defaults: ${differing.map((k) => `${SETTING_FIELDS[k].label} ${show(s[k])} (model ${show(d[k])})`).join(', ')}`
+          : "All settings are the model's defaults."}
+      </div>
+      <button type="button" disabled={!differing.length && !s.userSet.some((k) => (PACK_SETTING_KEYS as readonly string[]).includes(k))} onClick={resetToModelDefaults}>
+        Reset to the model's defaults
+      </button>
     </div>
   );
 }
@@ -124,17 +184,22 @@ function PromptSection() {
           <input id={ids.rnd} type="checkbox" checked={s.randomSeed} onChange={(e) => s.set({ randomSeed: e.target.checked })} /> Random
         </label>
       </div>
-      <NumberField label="Steps" field="steps" min={1} max={1000} step={1} />
-      <NumberField label="Guidance" field="guidance" min={0} max={30} step={0.5} />
-      <NumberField label="Latent blending from" field="latentEditStart" min={0} max={1} step={0.01} />
-      <NumberField label="Pixel blending from" field="pixelEditStart" min={0} max={1} step={0.01} />
-      <NumberField label="Variants" field="variants" min={1} max={16} step={1} />
-      <NumberField label="Decode preview every" field="decodePreviewEvery" min={0} max={100} step={1} />
+      <NumberField field="steps" />
+      <NumberField field="guidance" />
+      <SchedulerField />
+      <NumberField field="eta" />
+      <NumberField field="latentEditStart" />
+      <NumberField field="pixelEditStart" />
+      <NumberField field="latentDilation" />
+      <NumberField field="contextMargin" />
+      <NumberField field="variants" />
+      <NumberField field="previewEvery" />
       <div className="ds-field">
         <label>
-          <input id={ids.ada} type="checkbox" checked={s.adaptation} onChange={(e) => s.set({ adaptation: e.target.checked })} /> Decoder adaptation
+          <input id={ids.ada} type="checkbox" checked={s.adaptation} onChange={(e) => s.set({ adaptation: e.target.checked })} /> {SETTING_FIELDS.adaptation.label}
         </label>
       </div>
+      <ModelDefaults />
       <div className="ds-row">
         <button type="button" className="ds-primary" disabled={running} onClick={() => void generate()} title="Ctrl/Cmd+Enter">
           Generate

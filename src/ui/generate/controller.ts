@@ -1,9 +1,10 @@
 // Glue between the editor, the generation Worker and the stores. Pixel buffers never enter React state.
 import { editor } from '../editorInstance';
 import { CancelledError, GenerationClient, WorkerError } from '../../worker/client';
-import { errorTitle, validateSettings, type BackendSetting, type DoneMessage, type StepMessage } from '../../worker/protocol';
+import { errorTitle, type BackendSetting, type DoneMessage, type StepMessage } from '../../worker/protocol';
 import { defectNameFromPrompt, exportDataset as buildDatasetZip, exportSingle, safeStem, type DatasetItem } from '../../core/export';
 import { DEFECT, type RGBAImage } from '../../core/image';
+import { validateSettings } from '../../core/settings';
 import { applyPackDefaults, settingsToRequest, useModel, useResults, useRun, useSettings } from './stores';
 import { overlay, resultBuffers, thumbnails } from './buffers';
 import { downloadBytes } from '../imageIO';
@@ -104,6 +105,12 @@ export function setBackend(b: BackendSetting) {
   if (!useRun.getState().running) void ensureModel(true);
 }
 
+/** The first problem of the settings on the page (the one validation of src/core/settings), or null. */
+function settingsProblem(s: ReturnType<typeof useSettings.getState>): string | null {
+  const p = validateSettings(s.randomSeed ? { ...s, seed: 0 } : s)[0];
+  return p ? `${p.message}.` : null;
+}
+
 function randomSeed(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0];
 }
@@ -119,24 +126,27 @@ export async function generate(): Promise<void> {
   const fail = (title: string, message: string) => useRun.setState({ error: { title, message }, notice: '' });
   if (!image || !trimapLive) return fail(errorTitle('no-defect'), 'Open an image first.');
   if (!trimapLive.data.includes(DEFECT)) return fail(errorTitle('no-defect'), 'Paint a defect region (class "Defect") first.');
-  const s = useSettings.getState();
-  const baseSeed = s.randomSeed ? randomSeed() : s.seed;
-  if (s.randomSeed) s.set({ seed: baseSeed });
-  const first = settingsToRequest(s, baseSeed);
-  const problem = validateSettings(first);
-  if (problem) return fail(errorTitle('bad-settings'), problem);
-  if (!Number.isInteger(s.variants) || s.variants < 1 || s.variants > 16) return fail(errorTitle('bad-settings'), 'Variants must be from 1 to 16.');
+  const early = settingsProblem(useSettings.getState());
+  if (early) return fail(errorTitle('bad-settings'), early);
 
   lastRunTimings.clickAt = performance.now();
   lastRunTimings.firstPreviewAt = 0;
   lastRunTimings.stepTimes = [];
   stopRequested = false;
-  useRun.setState({ running: true, error: null, notice: '', step: 0, totalSteps: s.steps, stage: 'prepare', variant: 1, variants: s.variants });
+  const waitingFor = useSettings.getState();
+  useRun.setState({ running: true, error: null, notice: '', step: 0, totalSteps: waitingFor.steps, stage: 'prepare', variant: 1, variants: waitingFor.variants });
   const trimap = { width: trimapLive.width, height: trimapLive.height, data: trimapLive.data.slice() };
   const imageName = editor.getImageName() || 'image.png';
   const sourceKey = currentSourceKey();
   try {
     if (!(await ensureModel())) return;
+    // Read the settings once the pack is loaded: its defaults fill the fields the user has not set.
+    const s = useSettings.getState();
+    const problem = settingsProblem(s);
+    if (problem) return fail(errorTitle('bad-settings'), problem);
+    const baseSeed = s.randomSeed ? randomSeed() : s.seed;
+    if (s.randomSeed) s.set({ seed: baseSeed });
+    useRun.setState({ totalSteps: s.steps, variants: s.variants });
     for (let v = 0; v < s.variants && !stopRequested; v++) {
       const seed = (baseSeed + v) >>> 0;
       const settings = settingsToRequest(s, seed);
@@ -145,7 +155,7 @@ export async function generate(): Promise<void> {
       let lastStepAt = performance.now();
       let decodedShown = false;
       const { id, done } = c.generate(image, trimap, settings, {
-        decodePreviewEvery: s.decodePreviewEvery,
+        decodePreviewEvery: s.previewEvery,
         onStep: (m: StepMessage) => {
           const now = performance.now();
           if (!lastRunTimings.firstPreviewAt) lastRunTimings.firstPreviewAt = now;

@@ -3,28 +3,37 @@ import { create } from 'zustand';
 import type { ActiveBackend, BackendSetting, GenerateSettings } from '../../worker/protocol';
 import type { PackManifest } from '../../core/models/manifest-types';
 import type { Stage } from '../../core/diffusion/types';
-import { DEFAULT_ADAPTATION_SETTINGS } from '../../core/diffusion/defaults';
+import {
+  PACK_SETTING_KEYS,
+  SETTING_KEYS,
+  defaultSettings,
+  differingFromPack,
+  packDefaultValues,
+  parseSettingsObject,
+  toGenerationSettings,
+  type PackSettingKey,
+  type PackSettingsSource,
+  type SettingKey,
+  type SettingValues,
+} from '../../core/settings';
 
 // ---- settings the user edits
-export interface SettingsState {
-  prompt: string;
-  negativePrompt: string;
-  seed: number;
+// Values, defaults and ranges come from src/core/settings. A field the user set is remembered (here and in
+// localStorage) and never replaced by a pack's defaults; the other fields follow the loaded pack.
+export interface SettingsState extends SettingValues {
   randomSeed: boolean;
-  steps: number;
-  guidance: number;
-  latentEditStart: number;
-  pixelEditStart: number;
-  latentDilation: number;
-  contextMargin: number;
-  adaptation: boolean;
-  variants: number;
-  decodePreviewEvery: number;
   backend: BackendSetting;
   category: string;
   defectName: string; // '' = derived from the prompt
-  set: (patch: Partial<Omit<SettingsState, 'set'>>) => void;
+  /** The setting fields the user set (kept through model loads, model switches and reloads). */
+  userSet: SettingKey[];
+  /** The pack whose defaults fill the fields the user has not set (null before the first load). */
+  pack: PackSettingsSource | null;
+  /** A user edit: the given setting fields become the user's. */
+  set: (patch: Partial<Omit<SettingsState, 'set' | 'userSet' | 'pack'>>) => void;
 }
+
+const SETTINGS_STORAGE_KEY = 'defect-studio.settings';
 
 const storedBackend = (): BackendSetting => {
   try {
@@ -35,54 +44,79 @@ const storedBackend = (): BackendSetting => {
   }
 };
 
-export const useSettings = create<SettingsState>((set) => ({
-  prompt: '',
-  negativePrompt: '',
-  seed: 1234,
-  randomSeed: false,
-  steps: 20,
-  guidance: 9,
-  latentEditStart: 0.52,
-  pixelEditStart: 0.9,
-  latentDilation: 5,
-  contextMargin: 32,
-  adaptation: true,
-  variants: 1,
-  decodePreviewEvery: 0,
+/** The user's own values from the last session; a stored value that no longer validates is dropped. */
+function storedUserValues(): { values: Partial<SettingValues>; randomSeed?: boolean } {
+  try {
+    const raw = JSON.parse(globalThis.localStorage?.getItem(SETTINGS_STORAGE_KEY) ?? 'null') as { values?: Record<string, unknown>; randomSeed?: unknown } | null;
+    const values: Partial<SettingValues> = {};
+    for (const [k, v] of Object.entries(raw?.values ?? {})) {
+      if (!(SETTING_KEYS as string[]).includes(k)) continue;
+      try {
+        Object.assign(values, parseSettingsObject({ [k]: v }));
+      } catch {
+        /* out of range or wrong type: forget it */
+      }
+    }
+    return { values, randomSeed: typeof raw?.randomSeed === 'boolean' ? raw.randomSeed : undefined };
+  } catch {
+    return { values: {} };
+  }
+}
+
+function persist(s: SettingsState) {
+  const values: Record<string, unknown> = {};
+  for (const k of s.userSet) values[k] = s[k];
+  try {
+    globalThis.localStorage?.setItem(SETTINGS_STORAGE_KEY, JSON.stringify({ values, randomSeed: s.randomSeed }));
+  } catch {
+    /* storage full or denied: the session still works */
+  }
+}
+
+const stored = storedUserValues();
+
+export const useSettings = create<SettingsState>((set, get) => ({
+  ...defaultSettings(null),
+  ...stored.values,
+  randomSeed: stored.randomSeed ?? false,
   backend: storedBackend(),
   category: '',
   defectName: '',
-  set: (patch) => set(patch),
+  userSet: Object.keys(stored.values) as SettingKey[],
+  pack: null,
+  set: (patch) => {
+    const touched = Object.keys(patch).filter((k): k is SettingKey => (SETTING_KEYS as string[]).includes(k));
+    const userSet = [...new Set([...get().userSet, ...touched])];
+    set({ ...patch, userSet });
+    persist(get());
+  },
 }));
 
-/** Apply a pack's defaults when it loads (only the values the pack gives). */
+/** A pack loaded: its defaults fill every field the user has not set; the user's values stay. */
 export function applyPackDefaults(m: PackManifest) {
-  const d = m.defaults ?? {};
   const s = useSettings.getState();
-  s.set({
-    steps: d.steps ?? s.steps,
-    guidance: d.guidance ?? s.guidance,
-    latentEditStart: d.latentEditStart ?? s.latentEditStart,
-    pixelEditStart: d.pixelEditStart ?? s.pixelEditStart,
-    latentDilation: d.latentDilation ?? s.latentDilation,
-    prompt: s.prompt || m.promptPresets[0] || '',
-  });
+  const defaults = defaultSettings(m);
+  const patch: Partial<SettingValues> = {};
+  for (const k of SETTING_KEYS) if (!s.userSet.includes(k)) (patch as Record<string, unknown>)[k] = defaults[k];
+  if (!s.userSet.includes('prompt')) patch.prompt = m.promptPresets[0] ?? '';
+  useSettings.setState({ ...patch, pack: m });
+}
+
+/** "Reset to the model's defaults": every pack setting back to the loaded pack's value, no longer the user's. */
+export function resetToModelDefaults() {
+  const s = useSettings.getState();
+  const keys = new Set<SettingKey>(PACK_SETTING_KEYS);
+  useSettings.setState({ ...packDefaultValues(s.pack), userSet: s.userSet.filter((k) => !keys.has(k)) });
+  persist(useSettings.getState());
+}
+
+/** The pack settings whose value differs from the loaded pack's defaults. */
+export function settingsDifferingFromModel(s: SettingsState): PackSettingKey[] {
+  return s.pack ? differingFromPack(s, s.pack) : [];
 }
 
 export function settingsToRequest(s: SettingsState, seed: number): GenerateSettings {
-  return {
-    prompt: s.prompt,
-    negativePrompt: s.negativePrompt || undefined,
-    seed,
-    steps: s.steps,
-    guidance: s.guidance,
-    scheduler: 'ddim',
-    eta: 0,
-    stages: { latentEditStart: s.latentEditStart, pixelEditStart: s.pixelEditStart },
-    latentDilation: s.latentDilation,
-    contextMargin: s.contextMargin,
-    adaptation: { ...DEFAULT_ADAPTATION_SETTINGS, enabled: s.adaptation },
-  };
+  return toGenerationSettings({ ...s, seed });
 }
 
 // ---- the model

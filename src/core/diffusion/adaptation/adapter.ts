@@ -14,18 +14,10 @@ import { float32ToHalfArray, halfArrayToFloat32 } from '../../models/onnx/half';
 import { conv2d, resolveConv } from './conv';
 import { type GramKernel, type HeadSolution, solveHead } from './solve';
 import { invertMask, maskedMse, seamBand } from './metrics';
+import { DEFAULT_ADAPTATION_SETTINGS } from '../../settings';
 
-/**
- * Defaults. mu is absolute (units of the weighted sum over pixels, see solve.ts); 1e4 was chosen on the
- * built-in decoder at 256x256 (docs/adaptation.md, mu sweep): it keeps most of the background gain, gives
- * the lowest seam error and stays much closer to the generated defect than mu -> 0.
- */
-export const DEFAULT_ADAPTATION: AdaptationSettings = {
-  enabled: true,
-  backgroundWeight: 100,
-  mu: 1e4,
-  maxSamples: 16384,
-};
+/** The reference adaptation settings (defined with every other default in src/core/settings). */
+export const DEFAULT_ADAPTATION: AdaptationSettings = DEFAULT_ADAPTATION_SETTINGS;
 
 export interface HeadAdaptationInput {
   /** Input of the final convolution, planar [C, H, W]. */

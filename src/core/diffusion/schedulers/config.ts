@@ -1,4 +1,5 @@
 /** `scheduler/scheduler_config.json` (diffusers) and what all schedulers share. */
+import type { SchedulerName } from '../../settings';
 
 export interface SchedulerConfig {
   num_train_timesteps: number;
@@ -29,6 +30,9 @@ export const SD_SCHEDULER_CONFIG: SchedulerConfig = {
   clip_sample: false,
   clip_sample_range: 1,
 };
+
+/** Upper bound of `num_train_timesteps` (diffusers' models use 1000; a few use up to 4000). */
+export const MAX_TRAIN_TIMESTEPS = 100_000;
 
 /** Fill defaults (those of Stable Diffusion 1.x) and check values; throws Error naming the bad field. */
 export function parseSchedulerConfig(raw: unknown): SchedulerConfig {
@@ -66,8 +70,9 @@ export function parseSchedulerConfig(raw: unknown): SchedulerConfig {
     c.timestep_spacing = r.timestep_spacing as SchedulerConfig['timestep_spacing'];
   }
   if (Array.isArray(r.trained_betas)) c.trained_betas = r.trained_betas as number[];
-  if (!Number.isInteger(c.num_train_timesteps) || c.num_train_timesteps < 2) {
-    throw new Error('scheduler_config.json: "num_train_timesteps" must be an integer >= 2');
+  // Checked before anything is allocated: the beta and alpha tables have num_train_timesteps entries.
+  if (!Number.isInteger(c.num_train_timesteps) || c.num_train_timesteps < 2 || c.num_train_timesteps > MAX_TRAIN_TIMESTEPS) {
+    throw new Error(`scheduler_config.json: "num_train_timesteps" must be an integer from 2 to ${MAX_TRAIN_TIMESTEPS}, got ${c.num_train_timesteps}`);
   }
   return c;
 }
@@ -182,7 +187,7 @@ export interface StepOutput {
 
 /** The one small API every scheduler has (as in diffusers). Steps are addressed by their index. */
 export interface Scheduler {
-  readonly name: 'ddim' | 'euler' | 'dpmpp-2m';
+  readonly name: SchedulerName;
   readonly config: SchedulerConfig;
   readonly timesteps: number[];
   readonly initNoiseSigma: number;

@@ -1,0 +1,404 @@
+/**
+ * Generation settings, in one place: the fields, their defaults (METHOD.md's reference values), how a
+ * pack's `defaults` override them, one validation with one set of ranges, text parsing (CLI options, job
+ * lines) and the conversion to what the pipeline takes. The UI store, the worker, the CLI, the export
+ * record and batch jobs all use this module; nothing else writes a default or a range.
+ */
+import { SCHEDULER_NAMES, isSchedulerName, type SchedulerName } from './schedulers';
+
+/** Every setting a user (or a job line) can give, flat. */
+export interface SettingValues {
+  prompt: string;
+  /** '' = none. */
+  negativePrompt: string;
+  /** uint32. */
+  seed: number;
+  steps: number;
+  guidance: number;
+  scheduler: SchedulerName;
+  /** DDIM's eta (0 = deterministic); the other schedulers ignore it. */
+  eta: number;
+  /** First step index of latent blending, as a fraction of the step count (ref 26/50). */
+  latentEditStart: number;
+  /** First step index of the pixel round trips (ref 45/50); latent blending runs up to and including it. */
+  pixelEditStart: number;
+  /** Square kernel size of the latent defect-mask dilation (odd). */
+  latentDilation: number;
+  /** Margin in image pixels around the defect's bounding box for the context crop (large photos only). */
+  contextMargin: number;
+  /** Stage 3, the closed-form decoder adaptation. */
+  adaptation: boolean;
+  /** Ridge pull of the adapted weights towards the original ones. */
+  adaptationMu: number;
+  /** Runs with seeds seed, seed+1, ... (app and batch; one run per CLI call). */
+  variants: number;
+  /** A full VAE decode preview every N steps, 0 = never (app only). */
+  previewEvery: number;
+}
+
+export type SettingKey = keyof SettingValues;
+
+/** The settings a model pack's `defaults` may set (and "Reset to the model's defaults" resets). */
+export const PACK_SETTING_KEYS = [
+  'steps',
+  'guidance',
+  'scheduler',
+  'eta',
+  'latentEditStart',
+  'pixelEditStart',
+  'latentDilation',
+  'contextMargin',
+  'adaptation',
+  'adaptationMu',
+] as const satisfies readonly SettingKey[];
+export type PackSettingKey = (typeof PACK_SETTING_KEYS)[number];
+
+/** A pack's `defaults` in `defect-studio.json`: any subset of the pack settings. */
+export type PackDefaults = Partial<Pick<SettingValues, PackSettingKey>>;
+
+/** What the defaults need to know of a pack (a `PackManifest` is one). */
+export interface PackSettingsSource {
+  resolution: number;
+  defaults?: PackDefaults;
+}
+
+// ---- the nested form the pipeline, the worker and the records take
+
+/** Stage boundaries as fractions of the schedule (METHOD.md; reference: 26/20/5 of 50 steps). */
+export interface StageFractions {
+  latentEditStart: number;
+  pixelEditStart: number;
+}
+
+export interface AdaptationSettings {
+  enabled: boolean;
+  /** Weight of the background term (ref 100). */
+  backgroundWeight: number;
+  /** Ridge pull towards the original weights. */
+  mu: number;
+  /** Pixel sampling cap for the normal equations. */
+  maxSamples: number;
+}
+
+/** Everything of a generation request except the pixels (what crosses to the worker). */
+export interface GenerationSettings {
+  prompt: string;
+  negativePrompt: string;
+  seed: number;
+  steps: number;
+  guidance: number;
+  scheduler: SchedulerName;
+  eta: number;
+  stages: StageFractions;
+  latentDilation: number;
+  contextMargin: number;
+  adaptation: AdaptationSettings;
+}
+
+// ---- the fields
+
+type Spec =
+  | { kind: 'int'; min: number; max: number; odd?: boolean }
+  | { kind: 'number'; min: number; max: number }
+  | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'bool' }
+  | { kind: 'text'; required: boolean; maxLength: number };
+
+export type SettingField = Spec & {
+  /** The UI's label (also the accessible name of its input). */
+  label: string;
+  /** The CLI option and job-line key: `--steps`, `steps=...`. */
+  flag: string;
+  /** UI increment for number inputs. */
+  step?: number;
+};
+
+export const SETTING_FIELDS: Record<SettingKey, SettingField> = {
+  prompt: { kind: 'text', required: true, maxLength: 2000, label: 'Prompt', flag: 'prompt' },
+  negativePrompt: { kind: 'text', required: false, maxLength: 2000, label: 'Negative prompt', flag: 'negative-prompt' },
+  seed: { kind: 'int', min: 0, max: 0xffffffff, label: 'Seed', flag: 'seed', step: 1 },
+  steps: { kind: 'int', min: 1, max: 1000, label: 'Steps', flag: 'steps', step: 1 },
+  guidance: { kind: 'number', min: 0, max: 30, label: 'Guidance', flag: 'guidance', step: 0.5 },
+  scheduler: { kind: 'enum', values: SCHEDULER_NAMES, label: 'Scheduler', flag: 'scheduler' },
+  eta: { kind: 'number', min: 0, max: 1, label: 'Eta', flag: 'eta', step: 0.1 },
+  latentEditStart: { kind: 'number', min: 0, max: 1, label: 'Latent blending from', flag: 'latent-edit-start', step: 0.01 },
+  pixelEditStart: { kind: 'number', min: 0, max: 1, label: 'Pixel blending from', flag: 'pixel-edit-start', step: 0.01 },
+  latentDilation: { kind: 'int', min: 1, max: 63, odd: true, label: 'Latent dilation', flag: 'dilation', step: 2 },
+  contextMargin: { kind: 'int', min: 0, max: 16384, label: 'Context margin (px)', flag: 'margin', step: 8 },
+  adaptation: { kind: 'bool', label: 'Decoder adaptation', flag: 'adapt' },
+  adaptationMu: { kind: 'number', min: 0, max: 1e12, label: 'Adaptation mu', flag: 'adapt-mu' },
+  variants: { kind: 'int', min: 1, max: 16, label: 'Variants', flag: 'variants', step: 1 },
+  previewEvery: { kind: 'int', min: 0, max: 1000, label: 'Decode preview every', flag: 'preview-every', step: 1 },
+};
+
+export const SETTING_KEYS = Object.keys(SETTING_FIELDS) as SettingKey[];
+
+// ---- defaults
+
+/** The reference values (METHOD.md) where a pack says nothing. */
+export const REFERENCE_SETTINGS: Omit<SettingValues, 'contextMargin'> = {
+  prompt: '',
+  negativePrompt: '',
+  seed: 0,
+  steps: 50,
+  guidance: 9,
+  scheduler: 'ddim',
+  eta: 0,
+  latentEditStart: 26 / 50,
+  pixelEditStart: 45 / 50,
+  latentDilation: 5,
+  adaptation: true,
+  // mu is absolute (units of the weighted sum over pixels, see adaptation/solve.ts); 1e4 was chosen on the
+  // built-in decoder at 256x256 (docs/adaptation.md, mu sweep).
+  adaptationMu: 1e4,
+  variants: 1,
+  previewEvery: 0,
+};
+
+/** Adaptation parameters that are not user settings. */
+export const ADAPTATION_FIXED = { backgroundWeight: 100, maxSamples: 16384 } as const;
+
+/** The reference adaptation settings in the nested form. */
+export const DEFAULT_ADAPTATION_SETTINGS: AdaptationSettings = {
+  enabled: REFERENCE_SETTINGS.adaptation,
+  mu: REFERENCE_SETTINGS.adaptationMu,
+  ...ADAPTATION_FIXED,
+};
+
+/** Resolution assumed before any pack is known (SD 1.x). */
+export const REFERENCE_RESOLUTION = 512;
+
+/** The context-margin rule: a quarter of the model's native resolution, in image pixels. */
+export function contextMarginFor(resolution: number): number {
+  return Math.round(resolution / 4);
+}
+
+/** Every setting for a pack: the reference values, the margin rule, then the pack's `defaults`. */
+export function defaultSettings(pack?: PackSettingsSource | null): SettingValues {
+  const base: SettingValues = { ...REFERENCE_SETTINGS, contextMargin: contextMarginFor(pack?.resolution ?? REFERENCE_RESOLUTION) };
+  const d = pack?.defaults ?? {};
+  for (const k of PACK_SETTING_KEYS) if (d[k] !== undefined) (base as unknown as Record<string, unknown>)[k] = d[k];
+  return base;
+}
+
+/** The pack settings only (what "Reset to the model's defaults" sets). */
+export function packDefaultValues(pack?: PackSettingsSource | null): Pick<SettingValues, PackSettingKey> {
+  const all = defaultSettings(pack);
+  const out = {} as Record<string, unknown>;
+  for (const k of PACK_SETTING_KEYS) out[k] = all[k];
+  return out as Pick<SettingValues, PackSettingKey>;
+}
+
+/** The pack settings whose value differs from the pack's default. */
+export function differingFromPack(values: Pick<SettingValues, PackSettingKey>, pack?: PackSettingsSource | null): PackSettingKey[] {
+  const d = packDefaultValues(pack);
+  return PACK_SETTING_KEYS.filter((k) => !Object.is(values[k], d[k]));
+}
+
+// ---- validation
+
+export interface SettingProblem {
+  key: SettingKey | string;
+  /** One sentence, starting with the field's name, e.g. `Guidance must be a number from 0 to 30, got 45`. */
+  message: string;
+  /** What the field must be ("an integer from 1 to 1000"), and the value found, for structured errors. */
+  expected: string;
+  found: string;
+}
+
+export class SettingsError extends Error {
+  constructor(readonly problems: SettingProblem[]) {
+    super(problems[0]?.message ?? 'invalid settings');
+    this.name = 'SettingsError';
+  }
+}
+
+/** How a field is named in a message: its label (UI), `--flag` (CLI), `defaults.key` (pack). */
+export type Namer = (key: SettingKey) => string;
+export const byLabel: Namer = (k) => SETTING_FIELDS[k].label;
+export const byFlag: Namer = (k) => `--${SETTING_FIELDS[k].flag}`;
+
+/** What a field must be, in words. */
+export function ruleText(key: SettingKey): string {
+  const f = SETTING_FIELDS[key];
+  switch (f.kind) {
+    case 'int':
+      return `${f.odd ? 'an odd integer' : 'an integer'} from ${f.min} to ${f.max}`;
+    case 'number':
+      return `a number from ${f.min} to ${f.max}`;
+    case 'enum':
+      return `one of ${f.values.join(', ')}`;
+    case 'bool':
+      return 'true or false';
+    case 'text':
+      return f.required ? `a non-empty text of at most ${f.maxLength} characters` : `a text of at most ${f.maxLength} characters`;
+  }
+}
+
+/** A value for a message: short, printable. */
+export function showValue(v: unknown): string {
+  if (v === undefined || (typeof v === 'number' && Number.isNaN(v))) return 'nothing';
+  const s = typeof v === 'string' ? JSON.stringify(v) : typeof v === 'number' || typeof v === 'boolean' ? String(v) : (JSON.stringify(v) ?? String(v));
+  // eslint-disable-next-line no-control-regex
+  const clean = s.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
+  return clean.length > 60 ? `${clean.slice(0, 57)}...` : clean;
+}
+
+function problem(key: SettingKey, value: unknown, name: Namer): SettingProblem {
+  const expected = ruleText(key);
+  const found = showValue(value);
+  const f = SETTING_FIELDS[key];
+  if (f.kind === 'text' && f.required && typeof value === 'string' && value.trim() === '') {
+    return { key, expected, found, message: `${name(key)} is empty: enter ${f.label.toLowerCase() === 'prompt' ? 'a prompt' : 'a value'}` };
+  }
+  return { key, expected, found, message: `${name(key)} must be ${expected}, got ${found}` };
+}
+
+function fieldOk(key: SettingKey, v: unknown): boolean {
+  const f = SETTING_FIELDS[key];
+  switch (f.kind) {
+    case 'int':
+      return typeof v === 'number' && Number.isInteger(v) && v >= f.min && v <= f.max && (!f.odd || v % 2 === 1);
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v) && v >= f.min && v <= f.max;
+    case 'enum':
+      return key === 'scheduler' ? isSchedulerName(v) : typeof v === 'string' && f.values.includes(v);
+    case 'bool':
+      return typeof v === 'boolean';
+    case 'text':
+      return typeof v === 'string' && v.length <= f.maxLength && (!f.required || v.trim() !== '');
+  }
+}
+
+/**
+ * Check the given settings (a partial object checks only the fields it has); [] when all is well.
+ * Cross-field rule: latent blending does not start after pixel blending.
+ */
+export function validateSettings(values: Partial<SettingValues>, name: Namer = byLabel): SettingProblem[] {
+  const out: SettingProblem[] = [];
+  for (const k of SETTING_KEYS) {
+    if (!(k in values)) continue;
+    const v = (values as Record<string, unknown>)[k];
+    if (!fieldOk(k, v)) out.push(problem(k, v, name));
+  }
+  const a = values.latentEditStart;
+  const b = values.pixelEditStart;
+  if (!out.length && a !== undefined && b !== undefined && a > b) {
+    out.push({
+      key: 'latentEditStart',
+      expected: `at most ${name('pixelEditStart')} (${b})`,
+      found: String(a),
+      message: `${name('latentEditStart')} must not be after ${name('pixelEditStart')}: ${a} > ${b}`,
+    });
+  }
+  return out;
+}
+
+/** Throw a SettingsError for the first problem. */
+export function assertValidSettings(values: Partial<SettingValues>, name: Namer = byLabel): void {
+  const p = validateSettings(values, name);
+  if (p.length) throw new SettingsError(p);
+}
+
+// ---- parsing
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+/** One value from text (a CLI option, a job line), checked; throws SettingsError. */
+export function parseSettingText<K extends SettingKey>(key: K, raw: string, name: Namer = byFlag): SettingValues[K] {
+  const f = SETTING_FIELDS[key];
+  let v: unknown = raw;
+  if (f.kind === 'int') v = /^\s*\d+\s*$/.test(raw) ? Number(raw) : raw;
+  else if (f.kind === 'number') v = raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  else if (f.kind === 'bool') v = TRUE.has(raw.toLowerCase()) ? true : FALSE.has(raw.toLowerCase()) ? false : raw;
+  if (!fieldOk(key, v)) throw new SettingsError([problem(key, raw, name)]);
+  return v as SettingValues[K];
+}
+
+/**
+ * Settings from a JSON object (a pack's `defaults`, a job line): typed values only, unknown keys refused,
+ * every value checked. `allowed` limits the keys (default: all).
+ */
+export function parseSettingsObject(raw: unknown, opts: { allowed?: readonly SettingKey[]; name?: Namer; what?: string } = {}): Partial<SettingValues> {
+  const what = opts.what ?? 'settings';
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new SettingsError([{ key: '', expected: 'an object', found: showValue(raw), message: `${what} must be an object, got ${showValue(raw)}` }]);
+  }
+  const allowed = new Set<string>(opts.allowed ?? SETTING_KEYS);
+  const name = opts.name ?? byLabel;
+  const out: Record<string, unknown> = {};
+  const problems: SettingProblem[] = [];
+  for (const [k, v] of Object.entries(raw)) {
+    if (!allowed.has(k)) {
+      const expected = `one of ${[...allowed].join(', ')}`;
+      problems.push({ key: k, expected, found: showValue(k), message: `${what}: unknown setting ${showValue(k)} (expected ${expected})` });
+      continue;
+    }
+    out[k] = v;
+  }
+  problems.push(...validateSettings(out as Partial<SettingValues>, name));
+  if (problems.length) throw new SettingsError(problems);
+  return out as Partial<SettingValues>;
+}
+
+/** A pack's `defaults`: pack settings only, each checked against the same ranges. */
+export function parsePackDefaults(raw: unknown): PackDefaults {
+  return parseSettingsObject(raw, { allowed: PACK_SETTING_KEYS, name: (k) => `defaults.${k}`, what: 'defaults' }) as PackDefaults;
+}
+
+// ---- conversions
+
+/** The nested request form (pipeline, worker protocol). */
+export function toGenerationSettings(v: Omit<SettingValues, 'variants' | 'previewEvery'>): GenerationSettings {
+  return {
+    prompt: v.prompt,
+    negativePrompt: v.negativePrompt,
+    seed: v.seed,
+    steps: v.steps,
+    guidance: v.guidance,
+    scheduler: v.scheduler,
+    eta: v.eta,
+    stages: { latentEditStart: v.latentEditStart, pixelEditStart: v.pixelEditStart },
+    latentDilation: v.latentDilation,
+    contextMargin: v.contextMargin,
+    adaptation: { ...ADAPTATION_FIXED, enabled: v.adaptation, mu: v.adaptationMu },
+  };
+}
+
+/** Back to the flat form (records, CLI arguments). */
+export function fromGenerationSettings(g: GenerationSettings): Omit<SettingValues, 'variants' | 'previewEvery'> {
+  return {
+    prompt: g.prompt,
+    negativePrompt: g.negativePrompt,
+    seed: g.seed,
+    steps: g.steps,
+    guidance: g.guidance,
+    scheduler: g.scheduler,
+    eta: g.eta,
+    latentEditStart: g.stages.latentEditStart,
+    pixelEditStart: g.stages.pixelEditStart,
+    latentDilation: g.latentDilation,
+    contextMargin: g.contextMargin,
+    adaptation: g.adaptation.enabled,
+    adaptationMu: g.adaptation.mu,
+  };
+}
+
+/** Check a request's settings (worker, pipeline); the first problem's message, or null. */
+export function generationSettingsProblem(g: GenerationSettings, name: Namer = byLabel): string | null {
+  return validateSettings(fromGenerationSettings(g), name)[0]?.message ?? null;
+}
+
+/** CLI arguments (`--steps=25 ... --no-adapt`) that reproduce the given settings. */
+export function settingsToArgs(values: Partial<SettingValues>): string[] {
+  const out: string[] = [];
+  for (const k of SETTING_KEYS) {
+    const v = values[k];
+    if (v === undefined) continue;
+    const f = SETTING_FIELDS[k];
+    if (f.kind === 'bool') out.push(v ? `--${f.flag}` : `--no-${f.flag}`);
+    else out.push(`--${f.flag}=${String(v)}`);
+  }
+  return out;
+}
