@@ -130,7 +130,7 @@ describe('defect-studio generate', () => {
 
   const bad: [string, string[], RegExp][] = [
     ['missing image', ['--image', join('/nonexistent', 'x.png')], /cannot read image .*no such file/],
-    ['corrupt image', ['--image', '@corrupt'], /not a readable PNG/],
+    ['corrupt image', ['--image', '@corrupt'], /not a (readable )?PNG/],
     ['trimap size mismatch', ['--trimap', '@small-trimap'], /does not match the image size/],
     ['empty defect region', ['--trimap', '@empty-trimap'], /no defect region/],
     ['broken pack', ['--model', '@broken-pack'], /sha256 differs.*unet\/model\.onnx/],
