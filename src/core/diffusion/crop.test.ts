@@ -109,5 +109,11 @@ describe('masks and stages', () => {
     expect(stageOf(26, b)).toBe('latent-edit');
     expect(stageOf(45, b)).toBe('pixel-edit');
     expect(stageBounds(20, { latentEditStart: 0.52, pixelEditStart: 0.9 })).toEqual({ latentStart: 10, pixelStart: 18 });
+    // 25 steps (the built-in pack): 3 pixel round trips, 22..24, as MODEL.md, the Python evaluation and the
+    // browser bench assume (Math.round(22.5) gave 23: 2 round trips)
+    const b25 = stageBounds(25, { latentEditStart: 0.52, pixelEditStart: 0.9 });
+    expect(b25).toEqual({ latentStart: 13, pixelStart: 22 });
+    expect(Array.from({ length: 25 }, (_, i) => stageOf(i, b25)).filter((s) => s === 'pixel-edit').length).toBe(3);
+    expect(stageBounds(100, { latentEditStart: 0.58, pixelEditStart: 0.9 })).toEqual({ latentStart: 58, pixelStart: 90 });
   });
 });

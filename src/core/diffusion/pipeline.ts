@@ -47,11 +47,17 @@ function checkAbort(signal?: AbortSignal): void {
   if (signal?.aborted) throw abortError();
 }
 
-/** Step index ranges of the stages for N steps (METHOD.md; ref 26..45 latent, 45..49 pixel of 50). */
+/**
+ * Step index ranges of the stages for N steps (METHOD.md; ref 26..45 latent, 45..49 pixel of 50). Step i covers
+ * the slice [i/N, (i+1)/N) of the schedule; a stage takes every step whose slice reaches its start fraction,
+ * i.e. starts at floor(fraction * N). With 25 steps and 0.9 the pixel stage is steps 22..24 (3 round trips,
+ * timesteps 81, 41, 1 for DDIM: the reference's 45..49 cover t <= 81 too), with 20 steps 18..19.
+ */
 export function stageBounds(steps: number, fractions: GenerateRequest['stages']): { latentStart: number; pixelStart: number } {
   const clamp = (v: number) => Math.min(Math.max(v, 0), steps);
-  const latentStart = clamp(Math.round(fractions.latentEditStart * steps));
-  const pixelStart = Math.max(latentStart, clamp(Math.round(fractions.pixelEditStart * steps)));
+  const start = (f: number) => clamp(Math.floor(f * steps + 1e-9)); // 1e-9: 0.58 * 100 is 57.99999999999999
+  const latentStart = start(fractions.latentEditStart);
+  const pixelStart = Math.max(latentStart, start(fractions.pixelEditStart));
   return { latentStart, pixelStart };
 }
 
