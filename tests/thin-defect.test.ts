@@ -63,16 +63,21 @@ describe('a 1-pixel scratch in a 1024x1024 photo', () => {
     }
     expect(maskPx).toBe(600);
     expect(changed).toBeGreaterThan(300);
-    // what is generated reaches the scratch: the scratch's pixels depend on the UNet (here: on the guidance
-    // scale, same seed). When the scratch was resized away the output there was a plain VAE round trip of
-    // the input, whatever the UNet said (0 bytes differed); the tiny random UNet barely reacts to the text.
-    const other = await generate(pack, makeRequest({ image, trimap, steps: 4, guidance: 30 }));
-    let differs = 0;
+    // what is generated reaches the scratch: with latent blending on every step (no pixel stage) everything
+    // outside the edit cells is pinned to the input, so the scratch only varies with the seed if it has edit
+    // cells. Mean |seed A - seed B| inside the scratch: 59 levels here; 4.6 when the resize lost the scratch
+    // (then only the last step's re-noising differed).
+    const stages = { latentEditStart: 0, pixelEditStart: 1 };
+    const a = await generate(pack, makeRequest({ image, trimap, steps: 4, stages }));
+    const b = await generate(pack, makeRequest({ image, trimap, steps: 4, stages, seed: 77 }));
+    let diff = 0;
+    let n = 0;
     for (let p = 0; p < trimap.data.length; p++) {
       if (trimap.data[p] !== DEFECT) continue;
-      for (let c = 0; c < 3; c++) if (other.image.data[p * 4 + c] !== res.image.data[p * 4 + c]) differs++;
+      for (let c = 0; c < 3; c++) diff += Math.abs(a.image.data[p * 4 + c] - b.image.data[p * 4 + c]);
+      n += 3;
     }
-    expect(differs).toBeGreaterThan(0);
+    expect(diff / n).toBeGreaterThan(20);
   });
 
   it('refuses a context window whose resized defect is empty, with one clear line', () => {
