@@ -3,17 +3,19 @@
  * onnxruntime-web's WASM build with --backend wasm). Writes image.png, mask.png and meta.json into --out;
  * any bad input exits non-zero with one line on stderr and writes nothing.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { InputError } from '../core/diffusion/pipeline';
 import { PackError } from '../core/models/errors';
 import { encodePngGray } from '../core/png';
 import { recordToBytes, type ExportRecord } from '../core/export/record';
 import { USAGE, isUsageError, parseGenerateArgs, type GenerateArgs } from './args';
+import { checkOutDir, commitOutDir } from './output';
 import { buildRequest, decodeImageAndTrimap, encodeResultImage, generationRecord, openGenerator, readInput, runRequest } from './generator';
 
 export async function runGenerate(args: GenerateArgs, signal?: AbortSignal): Promise<{ outDir: string; meta: ExportRecord }> {
   const t0 = performance.now();
+  // --out first: a file, a folder of other files, an input inside it, or no way to create it ends here.
+  const outDir = checkOutDir(args.out, [args.image, args.trimap, args.model]);
   const imageBytes = await readInput(args.image, 'image');
   const trimapBytes = await readInput(args.trimap, 'trimap');
   const { image, trimap, source } = decodeImageAndTrimap(imageBytes, trimapBytes, args.image, args.trimap);
@@ -31,16 +33,8 @@ export async function runGenerate(args: GenerateArgs, signal?: AbortSignal): Pro
       ['mask.png', encodePngGray(image.width, image.height, result.mask)],
       ['meta.json', recordToBytes(meta)],
     ];
-    // Write next to the destination, then rename: nothing half-written on failure.
-    await mkdir(args.out, { recursive: true });
-    const tmp = files.map(([name]) => join(args.out, `.${name}.${process.pid}.tmp`));
-    try {
-      for (let i = 0; i < files.length; i++) await writeFile(tmp[i], files[i][1]);
-      for (let i = 0; i < files.length; i++) await rename(tmp[i], join(args.out, files[i][0]));
-    } catch (e) {
-      for (const t of tmp) await rm(t, { force: true });
-      throw e;
-    }
+    // All three files as one set, swapped in together (src/cli/output.ts).
+    await commitOutDir(outDir, files);
     return { outDir: args.out, meta };
   } finally {
     await gen.release();
@@ -59,7 +53,7 @@ export function printable(s: string): string {
   });
 }
 
-/** Exit code: 0 ok, 1 bad input / pack / failure, 2 usage, 130 interrupted. */
+/** Exit code: 0 ok, 1 bad input / pack / failure, 2 usage, 130 interrupted (143 on SIGTERM). */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
@@ -70,9 +64,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`defect-studio: unknown command "${cmd}"\n${USAGE}\n`);
     return 2;
   }
+  // Ctrl-C and SIGTERM stop the run within a step; the output folder is untouched (nothing half-written).
   const ctrl = new AbortController();
+  let signalExit = 130;
   const onSigint = () => ctrl.abort();
+  const onSigterm = () => {
+    signalExit = 143;
+    ctrl.abort();
+  };
   process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigterm);
   try {
     const args = parseGenerateArgs(rest);
     const { outDir, meta } = await runGenerate(args, ctrl.signal);
@@ -87,12 +88,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err?.name === 'AbortError') {
       process.stderr.write('defect-studio: interrupted, nothing written\n');
-      return 130;
+      return signalExit;
     }
     const kind = err instanceof PackError ? 'model pack' : err instanceof InputError ? 'input' : 'error';
     process.stderr.write(`defect-studio: ${kind}: ${line(err?.message ?? String(e))}\n`);
     return 1;
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
   }
 }
