@@ -72,7 +72,7 @@ export function checkOutDir(out: string, inputs: string[], names: readonly strin
   }
   for (const input of inputs) {
     const real = realOrResolved(input);
-    if (isInside(real, path) || isInside(path, real)) {
+    if (isInside(real, path)) {
       throw new InputError(`--out ${given} would overwrite the input ${input}; choose another folder`);
     }
   }

@@ -121,11 +121,12 @@ export function canonicalFiles<E extends { bytes: number; sha256: string }>(
   const spelling: Record<string, string> = {};
   for (const [path, entry] of Object.entries(files)) {
     const c = canonicalPackPath(path);
-    if (c === null) throw error(`invalid file path ${JSON.stringify(path)}`, { expected: 'a relative path inside the pack', found: JSON.stringify(path) });
+    // Raw names in the message: the CLI makes control characters visible when it prints (printable()).
+    if (c === null) throw error(`invalid file path "${path}"`, { expected: 'a relative path inside the pack, no control characters' });
     const prev = out[c];
     if (prev && (prev.bytes !== entry.bytes || prev.sha256 !== entry.sha256)) {
       throw error(`file ${c} is listed twice with different contents`, {
-        expected: `one size and sha256 for ${JSON.stringify(spelling[c])} and ${JSON.stringify(path)}`,
+        expected: `one size and sha256 for "${spelling[c]}" and "${path}"`,
         found: `${prev.bytes} and ${entry.bytes} bytes`,
       });
     }
