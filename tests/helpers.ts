@@ -52,7 +52,7 @@ export function makeRequest(overrides: Partial<GenerateRequest> = {}): GenerateR
     steps: 6,
     guidance: 7.5,
     stages: { latentEditStart: 0.34, pixelEditStart: 0.67 },
-    latentDilation: 3,
+    dilationPx: 8,
     contextMargin: 8,
     adaptation: { enabled: false, backgroundWeight: 100, mu: 1e-3, maxSamples: 4096 },
     ...overrides,

@@ -352,7 +352,7 @@ def make_pack(name, *, conditioning, concat=None, resolution, factor, lat_ch=4, 
                           [-0.2120, -0.2616, -0.7177]],
         'promptPresets': ['a metal surface with a scratch', 'a hazelnut with a hole'],
         'defaults': {'steps': 10, 'guidance': 7.5, 'latentEditStart': 0.52, 'pixelEditStart': 0.9,
-                     'latentDilation': 3, 'scheduler': 'ddim'},
+                     'dilationPx': factor, 'scheduler': 'ddim'},
         'tokenizer': tokenizer,
         'files': dict(sorted(files.items())),
     }

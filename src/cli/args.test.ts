@@ -38,7 +38,7 @@ describe('defect-studio generate options', () => {
     expect(usageMessage([...base, '--eta', '1.5'])).toBe('--eta must be a number from 0 to 1, got "1.5"');
     expect(usageMessage([...base, '--steps', 'many'])).toMatch(/^--steps must be an integer from 1 to 1000/);
     expect(usageMessage([...base, '--scheduler', 'pndm'])).toMatch(/^--scheduler must be one of ddim, euler, dpmpp-2m/);
-    expect(usageMessage([...base, '--dilation', '4'])).toMatch(/^--dilation must be an odd integer/);
+    expect(usageMessage([...base, '--dilation-px', '300'])).toMatch(/^--dilation-px must be an integer from 0 to 256/);
   });
 
   it('other mistakes', () => {

@@ -29,7 +29,7 @@ const settings: GenerateSettings = {
   steps: 2,
   guidance: 1,
   stages: { latentEditStart: 0.5, pixelEditStart: 0.9 },
-  latentDilation: 3,
+  dilationPx: 8,
   contextMargin: 8,
   adaptation: { enabled: false, backgroundWeight: 100, mu: 0, maxSamples: 1 },
 };

@@ -131,7 +131,7 @@ async function main() {
       steps,
       guidance: Number(values.guidance ?? m.defaults?.guidance ?? 9),
       stages: { latentEditStart: m.defaults?.latentEditStart ?? 0.52, pixelEditStart: m.defaults?.pixelEditStart ?? 0.9 },
-      latentDilation: m.defaults?.latentDilation ?? 5,
+      dilationPx: m.defaults?.dilationPx ?? 16,
       contextMargin: 32,
       adaptation: { ...DEFAULT_ADAPTATION },
     };

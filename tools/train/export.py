@@ -128,7 +128,7 @@ def main():
         "previewMatrix": [[round(float(v), 6) for v in row] for row in sol[:LATENT_C]],
         "previewBias": [round(float(v), 6) for v in sol[LATENT_C]],
         "defaults": {"steps": 25, "guidance": a.guidance, "latentEditStart": 0.52, "pixelEditStart": 0.9,
-                     "latentDilation": 5, "scheduler": "ddim"},
+                     "dilationPx": 16, "scheduler": "ddim"},
     }
     json.dump(extra, open(meta_p, "w"), indent=2)
 

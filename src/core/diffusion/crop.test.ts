@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFECT, OBJECT } from '../image';
 import { chooseCrop, cropToPlanar, cropTrimap, defectBounds, pasteDefect, resampleWeights } from './crop';
 import { defectMaxPool, dilateSquare, objectMean } from './masks';
-import { stageBounds, stageOf } from './pipeline';
+import { contextMasks, stageBounds, stageOf } from './pipeline';
+import { REFERENCE_SETTINGS, parsePackDefaults } from '../settings';
 
 describe('crop window', () => {
   it('uses the whole image when it fits the native resolution', () => {
@@ -100,6 +101,20 @@ describe('masks and stages', () => {
     m[12] = 1;
     expect(Array.from(dilateSquare(m, 5, 3)).reduce((a, b) => a + b)).toBe(9);
     expect(Array.from(dilateSquare(m, 5, 5)).reduce((a, b) => a + b)).toBe(25);
+  });
+
+  it('the edit margin is in pixels: the reference 16 px is 5x5 latent cells at 8x and 9x9 at 4x', () => {
+    const t = { width: 64, height: 64, data: new Uint8Array(64 * 64).fill(OBJECT) };
+    t.data[32 * 64 + 32] = DEFECT;
+    const crop = { x: 0, y: 0, size: 64 };
+    const cells = (f: number, px: number) => contextMasks(t, crop, 64, f, px).editLatent.reduce((a, v) => a + v, 0);
+    expect(REFERENCE_SETTINGS.dilationPx).toBe(16);
+    expect(cells(8, 16)).toBe(25);
+    expect(cells(4, 16)).toBe(81); // a 4x VAE gets the same 16 px, not the same 5x5 cells (8 px)
+    expect(cells(8, 0)).toBe(1);
+    // packs that still give the old kernel size in cells are read in the reference's units (8x)
+    expect(parsePackDefaults({ latentDilation: 5 })).toEqual({ dilationPx: 16 });
+    expect(parsePackDefaults({ latentDilation: 3, steps: 20 })).toEqual({ steps: 20, dilationPx: 8 });
   });
 
   it('reference stage bounds: latent blending 26..45 and pixel round trips 45..49 of 50', () => {

@@ -184,7 +184,7 @@ export async function generate(pack: LoadedPack, request: GenerateRequest, optio
     crop,
     R,
     f,
-    Math.floor(request.latentDilation / 2) * f,
+    request.dilationPx,
   );
   const xCrop = cropToPlanar(request.image, crop, R);
   // Packs trained with context normalisation see the crop with its context's colour gains applied (contextnorm.ts).

@@ -21,13 +21,13 @@ import { createScheduler, parseSchedulerConfig, SD_SCHEDULER_CONFIG } from '../d
 
 const builtinLike = {
   resolution: 256,
-  defaults: { steps: 25, guidance: 7, latentEditStart: 0.52, pixelEditStart: 0.9, latentDilation: 5, scheduler: 'euler' as const },
+  defaults: { steps: 25, guidance: 7, latentEditStart: 0.52, pixelEditStart: 0.9, dilationPx: 16, scheduler: 'euler' as const },
 };
 
 describe('settings defaults', () => {
   it('reference values, the context-margin rule, then the pack overrides', () => {
     const ref = defaultSettings(null);
-    expect(ref).toMatchObject({ steps: 50, guidance: 9, scheduler: 'ddim', eta: 0, latentDilation: 5, contextMargin: 128, adaptation: true });
+    expect(ref).toMatchObject({ steps: 50, guidance: 9, scheduler: 'ddim', eta: 0, dilationPx: 16, contextMargin: 128, adaptation: true });
     const d = defaultSettings(builtinLike);
     // The same margin for the CLI and the app: a quarter of the native resolution (was 64 vs 32).
     expect(d.contextMargin).toBe(64);
@@ -73,7 +73,7 @@ describe('settings validation (one set of ranges)', () => {
     ['seed too large', { seed: 2 ** 32 }, /^Seed must be an integer from 0 to 4294967295/],
     ['fraction above 1', { pixelEditStart: 1.5 }, /^Pixel blending from must be a number from 0 to 1/],
     ['stages out of order', { latentEditStart: 0.95, pixelEditStart: 0.9 }, /^Latent blending from must not be after Pixel blending from/],
-    ['even dilation', { latentDilation: 4 }, /^Latent dilation must be an odd integer from 1 to 63, got 4$/],
+    ['fractional margin', { dilationPx: 4.5 }, /^Edit margin \(px\) must be an integer from 0 to 256, got 4.5$/],
     ['unknown scheduler', { scheduler: 'pndm' }, /^Scheduler must be one of ddim, euler, dpmpp-2m, got "pndm"$/],
     ['empty prompt', { prompt: '  ' }, /^Prompt is empty/],
     ['variants', { variants: 17 }, /^Variants must be an integer from 1 to 16/],

@@ -22,8 +22,11 @@ export interface SettingValues {
   latentEditStart: number;
   /** First step index of the pixel round trips (ref 45/50); latent blending runs up to and including it. */
   pixelEditStart: number;
-  /** Square kernel size of the latent defect-mask dilation (odd). */
-  latentDilation: number;
+  /**
+   * Margin of the latent edit region around the defect, in pixels at the model's native resolution (METHOD.md:
+   * the reference's 5x5 latent dilation on an 8x VAE is 16 px); round(px / VAE factor) latent cells each side.
+   */
+  dilationPx: number;
   /** Margin in image pixels around the defect's bounding box for the context crop (large photos only). */
   contextMargin: number;
   /** Stage 3, the closed-form decoder adaptation. */
@@ -46,7 +49,7 @@ export const PACK_SETTING_KEYS = [
   'eta',
   'latentEditStart',
   'pixelEditStart',
-  'latentDilation',
+  'dilationPx',
   'contextMargin',
   'adaptation',
   'adaptationMu',
@@ -74,7 +77,7 @@ export interface AdaptationSettings {
   enabled: boolean;
   /** Weight of the background term (ref 100). */
   backgroundWeight: number;
-  /** Ridge pull towards the original weights. */
+  /** Ridge pull towards the original weights, for a 256x256 image (scaled with the pixel count). */
   mu: number;
   /** Pixel sampling cap for the normal equations. */
   maxSamples: number;
@@ -90,7 +93,7 @@ export interface GenerationSettings {
   scheduler: SchedulerName;
   eta: number;
   stages: StageFractions;
-  latentDilation: number;
+  dilationPx: number;
   contextMargin: number;
   adaptation: AdaptationSettings;
 }
@@ -123,7 +126,7 @@ export const SETTING_FIELDS: Record<SettingKey, SettingField> = {
   eta: { kind: 'number', min: 0, max: 1, label: 'Eta', flag: 'eta', step: 0.1 },
   latentEditStart: { kind: 'number', min: 0, max: 1, label: 'Latent blending from', flag: 'latent-edit-start', step: 0.01 },
   pixelEditStart: { kind: 'number', min: 0, max: 1, label: 'Pixel blending from', flag: 'pixel-edit-start', step: 0.01 },
-  latentDilation: { kind: 'int', min: 1, max: 63, odd: true, label: 'Latent dilation', flag: 'dilation', step: 2 },
+  dilationPx: { kind: 'int', min: 0, max: 256, label: 'Edit margin (px)', flag: 'dilation-px', step: 4 },
   contextMargin: { kind: 'int', min: 0, max: 16384, label: 'Context margin (px)', flag: 'margin', step: 8 },
   adaptation: { kind: 'bool', label: 'Decoder adaptation', flag: 'adapt' },
   adaptationMu: { kind: 'number', min: 0, max: 1e12, label: 'Adaptation mu', flag: 'adapt-mu' },
@@ -146,10 +149,10 @@ export const REFERENCE_SETTINGS: Omit<SettingValues, 'contextMargin'> = {
   eta: 0,
   latentEditStart: 26 / 50,
   pixelEditStart: 45 / 50,
-  latentDilation: 5,
+  dilationPx: 16,
   adaptation: true,
-  // mu is absolute (units of the weighted sum over pixels, see adaptation/solve.ts); 1e4 was chosen on the
-  // built-in decoder at 256x256 (docs/adaptation.md, mu sweep).
+  // mu is given for a 256x256 image (the adapter scales it with the pixel count, adaptation/adapter.ts
+  // effectiveMu); 1e4 was chosen on the built-in decoder at 256x256 (docs/adaptation.md, mu sweep).
   adaptationMu: 1e4,
   variants: 1,
   previewEvery: 0,
@@ -344,6 +347,12 @@ export function parseSettingsObject(raw: unknown, opts: { allowed?: readonly Set
 
 /** A pack's `defaults`: pack settings only, each checked against the same ranges. */
 export function parsePackDefaults(raw: unknown): PackDefaults {
+  // Packs made before the margin was in pixels give `latentDilation`, a kernel size in latent cells in the
+  // reference's units (an 8x VAE): 5 -> 16 px. A pack that gives both is refused by the unknown-key check.
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'latentDilation' in raw && !('dilationPx' in raw)) {
+    const { latentDilation: k, ...rest } = raw as Record<string, unknown>;
+    if (typeof k === 'number' && Number.isInteger(k) && k >= 1 && k % 2 === 1) raw = { ...rest, dilationPx: ((k - 1) / 2) * 8 };
+  }
   return parseSettingsObject(raw, { allowed: PACK_SETTING_KEYS, name: (k) => `defaults.${k}`, what: 'defaults' }) as PackDefaults;
 }
 
@@ -360,7 +369,7 @@ export function toGenerationSettings(v: Omit<SettingValues, 'variants' | 'previe
     scheduler: v.scheduler,
     eta: v.eta,
     stages: { latentEditStart: v.latentEditStart, pixelEditStart: v.pixelEditStart },
-    latentDilation: v.latentDilation,
+    dilationPx: v.dilationPx,
     contextMargin: v.contextMargin,
     adaptation: { ...ADAPTATION_FIXED, enabled: v.adaptation, mu: v.adaptationMu },
   };
@@ -378,7 +387,7 @@ export function fromGenerationSettings(g: GenerationSettings): Omit<SettingValue
     eta: g.eta,
     latentEditStart: g.stages.latentEditStart,
     pixelEditStart: g.stages.pixelEditStart,
-    latentDilation: g.latentDilation,
+    dilationPx: g.dilationPx,
     contextMargin: g.contextMargin,
     adaptation: g.adaptation.enabled,
     adaptationMu: g.adaptation.mu,

@@ -190,7 +190,7 @@ function PromptSection() {
       <NumberField field="eta" />
       <NumberField field="latentEditStart" />
       <NumberField field="pixelEditStart" />
-      <NumberField field="latentDilation" />
+      <NumberField field="dilationPx" />
       <NumberField field="contextMargin" />
       <NumberField field="variants" />
       <NumberField field="previewEvery" />
