@@ -110,3 +110,34 @@ export function parseJobSettings(raw: unknown): Partial<SettingValues> {
 export function isUsageError(e: unknown): boolean {
   return e instanceof UsageError || e instanceof SettingsError;
 }
+
+/**
+ * Generic `--name value` / `--name=value` / `--flag` parsing for the batch commands. Throws UsageError for an
+ * unknown option, a missing value or a stray argument.
+ */
+export function parseFlags(argv: string[], valueFlags: readonly string[], boolFlags: readonly string[]): { values: Map<string, string>; flags: Set<string> } {
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument "${a}"`);
+    let key = a.slice(2);
+    let value: string | undefined;
+    const eq = key.indexOf('=');
+    if (eq >= 0) {
+      value = key.slice(eq + 1);
+      key = key.slice(0, eq);
+    }
+    if (boolFlags.includes(key) && value === undefined) {
+      flags.add(key);
+      continue;
+    }
+    if (!valueFlags.includes(key)) throw new UsageError(`unknown option --${key}`);
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined) throw new UsageError(`--${key} needs a value`);
+    }
+    values.set(key, value);
+  }
+  return { values, flags };
+}

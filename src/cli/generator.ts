@@ -17,20 +17,21 @@ import { checkImageHeader } from '../core/imageHeader';
 import { ImageDecodeError } from '../core/imageLimits';
 import { decodePng, encodePng, rasterToRGBA, readPngHeader, replacePixels, type DecodedPng } from '../core/png';
 import { decodeTrimapPng } from '../core/trimap/png';
-import { buildRecord, type ExportRecord } from '../core/export/record';
+import { buildRecord, type ExportRecord, type RecordInput } from '../core/export/record';
 import { assertValidSettings, byFlag, defaultSettings, toGenerationSettings, type Namer, type SettingValues } from '../core/settings';
 import pkg from '../../package.json';
 
 export type Backend = 'native' | 'wasm';
 
-export async function createRuntime(backend: Backend): Promise<Runtime> {
+/** `threads`: onnxruntime-node's intra-op threads (default: its own choice, one per core of the machine). */
+export async function createRuntime(backend: Backend, threads?: number): Promise<Runtime> {
   if (backend === 'wasm') {
     const ort = await import('onnxruntime-web/wasm');
     const { createWebRuntime } = await import('../core/models/ort-web');
     return createWebRuntime(ort as unknown as Parameters<typeof createWebRuntime>[0], { backend: 'wasm', numThreads: 1 });
   }
   const { createNodeRuntime } = await import('../core/models/ort-node.node.ts');
-  return createNodeRuntime();
+  return createNodeRuntime(threads ? { threads } : {});
 }
 
 export async function readInput(path: string, what: string): Promise<Uint8Array> {
@@ -51,7 +52,7 @@ export function decodeOr<T>(fn: () => T, what: string, path: string): T {
 }
 
 /** The input photo: a PNG of any colour type and depth, within the pixel limit (checked on the header first). */
-function decodeInputImage(bytes: Uint8Array): DecodedPng {
+export function decodeInputImage(bytes: Uint8Array): DecodedPng {
   const h = checkImageHeader(bytes);
   if (h.format !== 'png') throw new ImageDecodeError(`a ${h.format.toUpperCase()} file; the CLI reads PNG images only`);
   return decodePng(bytes);
@@ -109,12 +110,12 @@ export interface Generator {
 }
 
 /** Load the pack once (and the decoder adapter when `adapt`): the sessions are reused by every run. */
-export async function openGenerator(model: string, backend: Backend, adapt: boolean): Promise<Generator> {
+export async function openGenerator(model: string, backend: Backend, adapt: boolean, opts: { threads?: number } = {}): Promise<Generator> {
   if (!existsSync(join(model, 'defect-studio.json'))) {
     throw new PackError(`not a model pack: ${model}`, { file: 'defect-studio.json', found: 'no such file' });
   }
   const t0 = performance.now();
-  const runtime = await createRuntime(backend);
+  const runtime = await createRuntime(backend, opts.threads);
   const pack = await loadPack(new FsPackSource(model), runtime);
   let adapter: DecoderAdapter | undefined;
   let adapterNotice: string | undefined;
@@ -175,7 +176,7 @@ export function generationRecord(
   gen: Generator,
   request: GenerateRequest,
   result: GenerateResult,
-  args: { sourceName: string; files: ExportRecord['files']; timings?: Record<string, number> },
+  args: { sourceName: string; files: ExportRecord['files']; timings?: Record<string, number> } & Pick<RecordInput, 'createdAt' | 'sha256' | 'job'>,
 ): ExportRecord {
   return buildRecord({
     appVersion: pkg.version,
@@ -191,6 +192,9 @@ export function generationRecord(
     files: args.files,
     timings: args.timings ?? result.timings,
     adaptation: result.adaptation,
+    createdAt: args.createdAt,
+    sha256: args.sha256,
+    job: args.job,
   });
 }
 

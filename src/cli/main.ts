@@ -11,6 +11,8 @@ import { recordToBytes, type ExportRecord } from '../core/export/record';
 import { USAGE, isUsageError, parseGenerateArgs, type GenerateArgs } from './args';
 import { checkOutDir, commitOutDir } from './output';
 import { buildRequest, decodeImageAndTrimap, encodeResultImage, generationRecord, openGenerator, readInput, runRequest } from './generator';
+import { BATCH_USAGE, batchCommand, mergeCommand } from './batch';
+import { JOBS_USAGE, jobsCommand } from './make-jobs';
 
 export async function runGenerate(args: GenerateArgs, signal?: AbortSignal): Promise<{ outDir: string; meta: ExportRecord }> {
   const t0 = performance.now();
@@ -53,15 +55,21 @@ export function printable(s: string): string {
   });
 }
 
-/** Exit code: 0 ok, 1 bad input / pack / failure, 2 usage, 130 interrupted (143 on SIGTERM). */
+const COMMANDS = ['generate', 'batch', 'jobs', 'merge'];
+
+function fullUsage(): string {
+  return [USAGE, BATCH_USAGE, JOBS_USAGE].join('\n');
+}
+
+/** Exit code: 0 ok, 1 bad input / pack / failure (batch: any failed job), 2 usage, 130 interrupted (143 on SIGTERM). */
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write(fullUsage() + '\n');
     return cmd ? 0 : 2;
   }
-  if (cmd !== 'generate') {
-    process.stderr.write(`defect-studio: unknown command "${cmd}"\n${USAGE}\n`);
+  if (!COMMANDS.includes(cmd)) {
+    process.stderr.write(`defect-studio: unknown command "${cmd}"\n${fullUsage()}\n`);
     return 2;
   }
   // Ctrl-C and SIGTERM stop the run within a step; the output folder is untouched (nothing half-written).
@@ -75,6 +83,12 @@ export async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigterm);
   try {
+    if (cmd === 'batch') {
+      const code = await batchCommand(rest, ctrl.signal);
+      return code === 130 ? signalExit : code;
+    }
+    if (cmd === 'jobs') return await jobsCommand(rest);
+    if (cmd === 'merge') return await mergeCommand(rest);
     const args = parseGenerateArgs(rest);
     const { outDir, meta } = await runGenerate(args, ctrl.signal);
     process.stdout.write(`wrote ${printable(join(outDir, 'image.png'))}, mask.png, meta.json (${((meta.timings?.total ?? 0) / 1000).toFixed(2)} s)\n`);

@@ -83,6 +83,8 @@ describe('export', () => {
     expect(defectNameFromPrompt('a hazelnut with a crack')).toBe('crack');
     expect(defectNameFromPrompt('a screw with scratch head')).toBe('scratch_head');
     expect(defectNameFromPrompt('rust')).toBe('rust');
+    expect(defectNameFromPrompt('a scratch')).toBe('scratch');
+    expect(defectNameFromPrompt('An oil stain')).toBe('oil_stain');
   });
 
   it('dataset follows the MVTec AD layout, one original per source, zero-padded, one mask per image', () => {

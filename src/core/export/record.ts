@@ -10,7 +10,8 @@ export interface ExportRecord {
   format: 'defect-studio-record@2';
   /** Which front end wrote it. */
   app: { name: 'DefectStudio'; version: string; tool: 'app' | 'cli' };
-  createdAt: string;
+  /** ISO time of writing; absent in reproducible batch runs (byte-identical reruns). */
+  createdAt?: string;
   source: { name: string; width: number; height: number };
   prompt: string;
   negativePrompt: string;
@@ -24,6 +25,16 @@ export interface ExportRecord {
   files: { image: string; mask: string; trimap?: string };
   timings?: Record<string, number>;
   adaptation?: AdaptationReport;
+  /** sha256 (hex) of the written image and mask files (batch runs). */
+  sha256?: { image: string; mask: string };
+  /** The batch job that made this result: resume skips it when id, settings hash and model sha256 match. */
+  job?: BatchJobRef;
+}
+
+export interface BatchJobRef {
+  id: string;
+  /** sha256 of the job's inputs (file contents) and settings as written, canonical JSON. */
+  settingsHash: string;
 }
 
 export interface RecordInput {
@@ -40,7 +51,10 @@ export interface RecordInput {
   files: ExportRecord['files'];
   timings?: Record<string, number>;
   adaptation?: AdaptationReport;
-  createdAt?: Date;
+  /** Time of writing (default now); null leaves it out. */
+  createdAt?: Date | null;
+  sha256?: ExportRecord['sha256'];
+  job?: BatchJobRef;
 }
 
 export function buildRecord(input: RecordInput): ExportRecord {
@@ -52,7 +66,7 @@ export function buildRecord(input: RecordInput): ExportRecord {
   return {
     format: 'defect-studio-record@2',
     app: { name: 'DefectStudio', version: input.appVersion, tool: input.tool ?? 'app' },
-    createdAt: (input.createdAt ?? new Date()).toISOString(),
+    ...(input.createdAt === null ? {} : { createdAt: (input.createdAt ?? new Date()).toISOString() }),
     source: { name: input.sourceName, width: input.width, height: input.height },
     prompt: flat.prompt,
     negativePrompt: flat.negativePrompt,
@@ -65,6 +79,8 @@ export function buildRecord(input: RecordInput): ExportRecord {
     files: { ...input.files },
     ...(input.timings ? { timings: { ...input.timings } } : {}),
     ...(input.adaptation ? { adaptation: { ...input.adaptation } } : {}),
+    ...(input.sha256 ? { sha256: { ...input.sha256 } } : {}),
+    ...(input.job ? { job: { ...input.job } } : {}),
   };
 }
 
@@ -78,9 +94,14 @@ export function safeStem(name: string, fallback = 'image'): string {
   return stem || fallback;
 }
 
-/** Defect-type folder name derived from a prompt: "a hazelnut with a crack" -> "crack". */
+/** Defect-type folder name derived from a prompt: "a hazelnut with a crack" -> "crack", "a scratch" -> "scratch". */
 export function defectNameFromPrompt(prompt: string): string {
   const m = /\bwith (?:an? |some |the )?(.+)$/i.exec(prompt.trim());
-  const raw = (m ? m[1] : prompt).trim().toLowerCase();
+  const raw = (m ? m[1] : prompt).trim().toLowerCase().replace(/^(?:an?|some|the)\s+/, '');
   return safeStem(raw.replace(/\s+/g, '_'), 'defect').toLowerCase();
+}
+
+/** Object category from an image file name: "hazelnut_003.png" -> "hazelnut" (trailing numbers dropped). */
+export function categoryFromImageName(name: string): string {
+  return safeStem(name, 'object').replace(/[_-]?\d+$/, '').toLowerCase() || 'object';
 }

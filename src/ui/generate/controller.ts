@@ -2,7 +2,7 @@
 import { editor } from '../editorInstance';
 import { CancelledError, GenerationClient, WorkerError } from '../../worker/client';
 import { errorTitle, type BackendSetting, type DoneMessage, type StepMessage } from '../../worker/protocol';
-import { defectNameFromPrompt, exportDataset as buildDatasetZip, exportSingle, safeStem, type DatasetItem } from '../../core/export';
+import { categoryFromImageName, defectNameFromPrompt, exportDataset as buildDatasetZip, exportSingle, type DatasetItem } from '../../core/export';
 import { DEFECT, type RGBAImage } from '../../core/image';
 import { validateSettings } from '../../core/settings';
 import { applyPackDefaults, settingsToRequest, useModel, useResults, useRun, useSettings } from './stores';
@@ -113,10 +113,6 @@ function settingsProblem(s: ReturnType<typeof useSettings.getState>): string | n
 
 function randomSeed(): number {
   return crypto.getRandomValues(new Uint32Array(1))[0];
-}
-
-function imageCategory(name: string): string {
-  return safeStem(name, 'object').replace(/[_-]?\d+$/, '').toLowerCase() || 'object';
 }
 
 export async function generate(): Promise<void> {
@@ -293,7 +289,7 @@ export function datasetItems(): DatasetItem[] {
     const buf = resultBuffers.get(meta.id);
     if (!buf) continue;
     items.push({
-      category: s.category.trim() || imageCategory(meta.imageName),
+      category: s.category.trim() || categoryFromImageName(meta.imageName),
       defect: s.defectName.trim() || defectNameFromPrompt(meta.settings.prompt),
       sourceKey: meta.sourceKey,
       original: buf.original,
