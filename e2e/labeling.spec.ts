@@ -1,5 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
-import { encode } from 'fast-png';
+import { decode, encode } from 'fast-png';
+import { unzipSync } from 'fflate';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Counts per class id [background, object, defect] of the live trimap in the page. */
 function liveCounts(page: Page): Promise<[number, number, number]> {
@@ -95,4 +98,125 @@ test('magic wand with a live tolerance, object from background and refine, each 
   await expect(dialog).toContainText('Object from background');
   await expect(dialog).toContainText('Remove specks');
   await page.keyboard.press('Escape');
+});
+
+/** The open image's defect pixels as a 0/255 mask (what "Export masks" must write for it). */
+function liveMask(page: Page): Promise<{ name: string; w: number; h: number; mask: number[] }> {
+  return page.evaluate(() => {
+    const ed = window.__defectStudio!.editor;
+    const t = ed.getTrimap()!;
+    return { name: ed.getImageName(), w: t.width, h: t.height, mask: Array.from(t.data, (v) => (v === 2 ? 255 : 0)) };
+  });
+}
+
+async function dragImage(page: Page, pts: [number, number][]): Promise<void> {
+  const first = await toPage(page, pts[0][0], pts[0][1]);
+  await page.mouse.move(first.x, first.y);
+  await page.mouse.down();
+  for (const [x, y] of pts.slice(1)) {
+    const p = await toPage(page, x, y);
+    await page.mouse.move(p.x, p.y, { steps: 5 });
+  }
+  await page.mouse.up();
+}
+
+/** Three part photos, the defect patch moved per photo. */
+function folderPhoto(patchX: number, tint: number) {
+  return (x: number, y: number) => {
+    const n = ((x * 7 + y * 13) % 5) - 2;
+    if (x >= patchX && x < patchX + 20 && y >= 60 && y < 80) return [90 + n, 60 + n, 30 + n, 255];
+    if ((x + 0.5 - 100) ** 2 + (y + 0.5 - 75) ** 2 <= 2500) return [200 + n, 150 + tint + n, 80 + n, 255];
+    return [20 + n, 22 + n, 30 + n, 255];
+  };
+}
+
+test('a folder of three photos: wand and brush on two, keys step between them, reload, export masks', async ({ page }, info) => {
+  const dir = info.outputPath('photos');
+  mkdirSync(dir, { recursive: true });
+  const patches = [70, 100, 110];
+  ['p1.png', 'p2.png', 'p3.png'].forEach((name, i) => writeFileSync(join(dir, name), png(name, 200, 150, folderPhoto(patches[i], i * 10)).buffer));
+
+  await page.goto('/');
+  const chooser = page.waitForEvent('filechooser');
+  await page.getByRole('button', { name: 'Open folder' }).click();
+  await (await chooser).setFiles(dir);
+  const strip = page.getByTestId('folder-strip');
+  await expect(strip.getByRole('button', { name: /^p\d\.png/ })).toHaveCount(3);
+  await expect(page.getByTestId('doc-name')).toContainText('p1.png · 200×150');
+  await expect(strip.getByRole('button', { name: 'p1.png: not labelled' })).toHaveAttribute('aria-current', 'true');
+
+  // Photo 1: magic wand on the patch, then a brush stroke
+  await page.getByTestId('canvas').hover();
+  await page.keyboard.press('w');
+  await page.keyboard.press('3');
+  await clickImage(page, 75, 70);
+  await expect.poll(async () => (await liveCounts(page))[2]).toBe(400);
+  await page.keyboard.press('b');
+  await page.evaluate(() => window.__defectStudio!.editor.setSize(6));
+  await dragImage(page, [[30, 20], [60, 30]]);
+  await expect.poll(() => undoCount(page)).toBe(2);
+  const mask1 = await liveMask(page);
+  expect(mask1.name).toBe('p1.png');
+  expect(mask1.mask.filter((v) => v).length).toBeGreaterThan(400 + 150);
+
+  // Next photo with the key; its own empty history
+  await page.keyboard.press('d');
+  await expect(page.getByTestId('doc-name')).toContainText('p2.png');
+  await expect.poll(() => undoCount(page)).toBe(0);
+  await expect(strip.getByRole('button', { name: 'p1.png: defect labelled' })).toBeVisible();
+  await page.keyboard.press('w');
+  await clickImage(page, 105, 65);
+  await expect.poll(async () => (await liveCounts(page))[2]).toBe(400);
+  await page.keyboard.press('b');
+  await dragImage(page, [[150, 120], [170, 100]]);
+  await expect.poll(() => undoCount(page)).toBe(2);
+  const mask2 = await liveMask(page);
+
+  // Step around: PageDown to the third, back with 'a' twice; each keeps its own trimap and history
+  await page.keyboard.press('PageDown');
+  await expect(page.getByTestId('doc-name')).toContainText('p3.png');
+  expect((await liveCounts(page))[2]).toBe(0);
+  await page.keyboard.press('a');
+  await expect(page.getByTestId('doc-name')).toContainText('p2.png');
+  await page.keyboard.press('a');
+  await expect(page.getByTestId('doc-name')).toContainText('p1.png');
+  await expect.poll(() => undoCount(page)).toBe(2);
+  expect((await liveMask(page)).mask).toEqual(mask1.mask);
+  await page.keyboard.press('d');
+  await expect(page.getByTestId('doc-name')).toContainText('p2.png');
+  await expect(strip.getByRole('button', { name: 'p2.png: defect labelled' })).toBeVisible();
+  await page.evaluate(() => (window.__defectStudio as unknown as { autosave: { flush(): Promise<void> } }).autosave.flush());
+
+  // Reload: the folder, the open photo and its history come back
+  await page.reload();
+  await expect(page.getByTestId('doc-name')).toContainText('p2.png · 200×150', { timeout: 30_000 });
+  await expect(strip.getByRole('button', { name: 'p2.png: defect labelled' })).toHaveAttribute('aria-current', 'true');
+  await expect(strip.getByRole('button', { name: 'p1.png: defect labelled' })).toBeVisible();
+  await expect(strip.getByRole('button', { name: 'p3.png: not labelled' })).toBeVisible();
+  await expect.poll(() => undoCount(page)).toBe(2);
+  expect((await liveMask(page)).mask).toEqual(mask2.mask);
+
+  // Export masks: MVTec ground truth for the two labelled photos, pixel for pixel what was painted
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export masks' }).click();
+  const d = await download;
+  expect(d.suggestedFilename()).toBe('photos_masks.zip');
+  const zip = unzipSync(readFileSync((await d.path())!));
+  expect(Object.keys(zip).sort()).toEqual([
+    'photos/ground_truth/p1_mask.png',
+    'photos/ground_truth/p2_mask.png',
+    'photos/labels.json',
+    'photos/trimaps/p1_trimap.png',
+    'photos/trimaps/p2_trimap.png',
+  ]);
+  for (const [path, want] of [
+    ['photos/ground_truth/p1_mask.png', mask1],
+    ['photos/ground_truth/p2_mask.png', mask2],
+  ] as const) {
+    const m = decode(zip[path]);
+    expect([m.width, m.height, m.channels, m.depth]).toEqual([200, 150, 1, 8]);
+    expect(Array.from(m.data)).toEqual(want.mask);
+  }
+  const labels = JSON.parse(new TextDecoder().decode(zip['photos/labels.json']));
+  expect(labels.images.map((i: { name: string; status: string }) => `${i.name}:${i.status}`)).toEqual(['p1.png:defect', 'p2.png:defect', 'p3.png:unlabelled']);
 });

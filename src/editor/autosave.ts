@@ -124,6 +124,14 @@ export class SessionDb {
     };
   }
 
+  /** Only the saved trimap (not the image or the history), or null when none is saved. */
+  async readTrimap(): Promise<Trimap | null> {
+    const db = await this.db();
+    const tx = db.transaction(KV, 'readonly');
+    const state = (await req(tx.objectStore(KV).get('state'))) as StoredState | undefined;
+    return state ? { width: state.width, height: state.height, data: state.trimap } : null;
+  }
+
   async clear(): Promise<void> {
     const db = await this.db();
     const tx = db.transaction([KV, STEPS], 'readwrite');
@@ -173,10 +181,10 @@ export class Autosaver {
 
   /**
    * Restores the saved session into the editor, if any (and if `shouldApply()` still agrees once it has been
-   * read). Returns true when one was restored.
+   * read; `preloaded`: what the caller already read from this saver's db). Returns true when one was restored.
    */
-  async restore(shouldApply: () => boolean = () => true): Promise<boolean> {
-    const s = await this.db.read();
+  async restore(shouldApply: () => boolean = () => true, preloaded?: SessionState | null): Promise<boolean> {
+    const s = preloaded !== undefined ? preloaded : await this.db.read();
     // The user may have opened something while the session was being read: theirs wins.
     if (!s || !shouldApply()) return false;
     this.editor.restoreSession(s);

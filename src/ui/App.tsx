@@ -7,6 +7,7 @@ import { HelpDialog } from './HelpDialog';
 import { TopBar, ToolPalette } from './Toolbar';
 import { Welcome } from './Welcome';
 import { StatusBar } from './StatusBar';
+import { FolderStrip } from './FolderStrip';
 import { ErrorBoundary } from './ErrorBoundary';
 import { editor, useImageRevision } from './editorInstance';
 import { openImageFile, startAutosave, uiHooks } from './actions';
@@ -64,11 +65,14 @@ export function App() {
       <TopBar />
       <div className="ds-main">
         <ToolPalette />
-        <main className="ds-stage" aria-label="Canvas">
-          <CanvasView />
-          {!has && <Welcome restoring={!restored} />}
-          <Messages />
-        </main>
+        <div className="ds-center">
+          <main className="ds-stage" aria-label="Canvas">
+            <CanvasView />
+            {!has && <Welcome restoring={!restored} />}
+            <Messages />
+          </main>
+          <FolderStrip />
+        </div>
         <aside className="ds-side" aria-label="Generation">
           <ErrorBoundary name="The generation panel">
             <GeneratePanel />

@@ -6,6 +6,7 @@ import type { ToolId } from '../editor/tools';
 import { MAX_BRUSH, MIN_BRUSH } from '../editor/Editor';
 import { editor, useHistoryState, useImageRevision, useToolSettings } from './editorInstance';
 import { exportTrimap, importMaskDialog, importTrimapDialog, newDocument, openImageDialog, runAction } from './actions';
+import { useFolder } from './FolderStrip';
 import { CLASS_LABELS, CLASS_ORDER, useUi, useViewSettings } from './stores';
 
 function keyHint(actionId: string): string {
@@ -42,6 +43,7 @@ export function TopBar() {
   const has = editor.hasDocument();
   const setHelp = useUi((s) => s.setHelpOpen);
   const busy = useUi((s) => s.busy);
+  const folder = useFolder();
   return (
     <header className="ds-topbar">
       <div className="ds-brand">
@@ -51,7 +53,7 @@ export function TopBar() {
         </span>
       </div>
       <div className="ds-topbar-group" role="toolbar" aria-label="File">
-        <button type="button" onClick={() => newDocument()} title="Close the image and start over">
+        <button type="button" onClick={() => void newDocument()} title="Close the image and start over">
           New
         </button>
         <button type="button" onClick={() => void openImageDialog()} title={`Open a PNG, JPEG, WebP or BMP image${keyHint('file.open')}`}>
@@ -65,6 +67,22 @@ export function TopBar() {
         </button>
         <button type="button" onClick={() => exportTrimap()} disabled={!has} title={`Download the trimap PNG${keyHint('file.exportTrimap')}`}>
           Export trimap
+        </button>
+      </div>
+      <div className="ds-topbar-group" role="toolbar" aria-label="Folder">
+        <button type="button" onClick={() => runAction('folder.open')} title="Label a folder of photos one after the other (or drop a folder on the canvas)">
+          Open folder
+        </button>
+        <button type="button" onClick={() => runAction('folder.openFiles')} title="Pick several images to label as a folder">
+          Open images
+        </button>
+        <button
+          type="button"
+          onClick={() => runAction('folder.exportMasks')}
+          disabled={!folder?.active}
+          title={`Download the folder's masks (MVTec AD ground truth, <name>_mask.png) and trimaps as a zip${keyHint('folder.exportMasks')}`}
+        >
+          Export masks
         </button>
       </div>
       <div className="ds-topbar-group" role="toolbar" aria-label="History">

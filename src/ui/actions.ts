@@ -6,9 +6,20 @@ import { decodeMaskPng, decodeTrimapPng, encodeTrimapPng } from '../core/trimap/
 import { Autosaver, SessionDb } from '../editor/autosave';
 import { EditorError } from '../editor/Editor';
 import { performAction, type UiHooks } from '../editor/keymap';
+import { FolderSession } from '../editor/folder';
 import { generateSample, SAMPLES, type SampleId } from '../editor/samples';
 import { editor } from './editorInstance';
-import { baseName, decodeImageBlob, downloadBytes, IMAGE_ACCEPT, pickFile, readFileBytes, UserFacingError } from './imageIO';
+import {
+  baseName,
+  decodeImageBlob,
+  downloadBytes,
+  IMAGE_ACCEPT,
+  pickFile,
+  pickFiles,
+  readFileBytes,
+  UserFacingError,
+  type PickedFile,
+} from './imageIO';
 import { useMessages, useUi } from './stores';
 
 function reportError(e: unknown, fallback: string): void {
@@ -28,6 +39,7 @@ async function busy<T>(label: string, f: () => Promise<T>): Promise<T> {
 export async function openImageFile(file: Blob, name = (file as File).name || 'pasted image.png'): Promise<boolean> {
   try {
     const image = await busy(`Opening ${name}…`, () => decodeImageBlob(file, name));
+    await leaveFolder();
     editor.loadImage(image, name);
     useMessages.getState().clear();
     return true;
@@ -42,8 +54,9 @@ export async function openImageDialog(): Promise<void> {
   if (f) await openImageFile(f);
 }
 
-export function openSample(id: SampleId): void {
+export async function openSample(id: SampleId): Promise<void> {
   const info = SAMPLES.find((s) => s.id === id);
+  await leaveFolder();
   editor.loadImage(generateSample(id), `${info?.label ?? id}.png`);
   useMessages.getState().clear();
 }
@@ -93,6 +106,11 @@ export function exportTrimap(): void {
   downloadBytes(encodeTrimapPng(t), `${baseName(editor.getImageName())}_trimap.png`, 'image/png');
 }
 
+const saveOpts = {
+  delayMs: 500,
+  onError: (e: unknown) => useMessages.getState().error(`Autosave failed: ${e instanceof Error ? e.message : String(e)}`),
+};
+
 // ---- autosave ---------------------------------------------------------------------------------------------
 
 let autosaver: Autosaver | null = null;
@@ -113,11 +131,22 @@ async function startAutosaveOnce(): Promise<void> {
     useUi.getState().set({ restored: true });
     return;
   }
-  autosaver = new Autosaver(editor, new SessionDb(indexedDB), {
-    delayMs: 500,
-    onError: (e) => useMessages.getState().error(`Autosave failed: ${e instanceof Error ? e.message : String(e)}`),
-  });
-  if (window.__defectStudio) (window.__defectStudio as Record<string, unknown>).autosave = autosaver;
+  autosaver = new Autosaver(editor, new SessionDb(indexedDB), saveOpts);
+  if (window.__defectStudio) {
+    const hooks = window.__defectStudio as Record<string, unknown>;
+    // e2e: `autosave.flush()` saves whatever is open (a single image or the folder's current one)
+    hooks.autosave = { flush: () => (folder?.active ? folder.flush() : autosaver?.flush()) };
+    hooks.folder = folder;
+  }
+  try {
+    if (folder && !editor.hasDocument() && (await folder.restore(() => !editor.hasDocument()))) {
+      useUi.getState().set({ restored: true });
+      addFlushListeners();
+      return; // the single-image autosaver starts when the folder is left
+    }
+  } catch (e) {
+    useMessages.getState().error(`Could not restore the folder session: ${e instanceof Error ? e.message : String(e)}`);
+  }
   try {
     let restored = false;
     if (!editor.hasDocument()) restored = await autosaver.restore(() => !editor.hasDocument());
@@ -127,16 +156,100 @@ async function startAutosaveOnce(): Promise<void> {
     useMessages.getState().error(`Could not restore the previous session: ${e instanceof Error ? e.message : String(e)}`);
   }
   autosaver.start();
-  const flushSoon = () => void autosaver?.flush();
-  window.addEventListener('pagehide', flushSoon);
-  document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flushSoon());
+  addFlushListeners();
   useUi.getState().set({ restored: true });
 }
 
+function addFlushListeners(): void {
+  const flushSoon = () => void (folder?.active ? folder.flush() : autosaver?.flush());
+  window.addEventListener('pagehide', flushSoon);
+  document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flushSoon());
+}
+
 /** "New": closes the document and forgets the saved session. */
-export function newDocument(): void {
+export async function newDocument(): Promise<void> {
+  await leaveFolder();
   editor.clearDocument();
   useMessages.getState().clear();
+}
+
+// ---- folder sessions ---------------------------------------------------------------------------------------
+
+/** The page's folder session (null without IndexedDB); restored by startAutosave. */
+const folder: FolderSession | null =
+  typeof indexedDB === 'undefined'
+    ? null
+    : new FolderSession(editor, indexedDB, (bytes, name, type) => decodeImageBlob(new Blob([bytes as BlobPart], { type }), name), saveOpts);
+
+export function getFolder(): FolderSession | null {
+  return folder;
+}
+
+/** Leaves a folder session (its labels stay saved) and hands saving back to the single-image autosaver. */
+async function leaveFolder(): Promise<void> {
+  if (!folder?.active) return;
+  await folder.leave();
+  autosaver?.start();
+}
+
+/** Opens the images of a folder (or of a multi-file pick / drop) as a folder session. */
+export async function openFolderFiles(name: string, picked: PickedFile[]): Promise<boolean> {
+  try {
+    await startAutosave();
+    if (!folder) throw new UserFacingError('Folder sessions need IndexedDB, which this browser does not offer here.');
+    if (!picked.length) throw new UserFacingError(`"${name}" has no PNG, JPEG, WebP or BMP images.`);
+    const f = folder;
+    await busy(`Opening ${picked.length} images of ${name}…`, async () => {
+      const files = await Promise.all(picked.map(async (p) => ({ name: p.path, type: p.file.type, bytes: await readFileBytes(p.file) })));
+      // the single-image autosaver must not save the folder's images
+      await autosaver?.flush();
+      autosaver?.stop();
+      try {
+        await f.open(name, files);
+      } catch (e) {
+        if (!f.active) autosaver?.start();
+        throw e;
+      }
+    });
+    useMessages.getState().clear();
+    return true;
+  } catch (e) {
+    reportError(e, `Could not open the folder "${name}"`);
+    return false;
+  }
+}
+
+export async function openFolderDialog(directory = true): Promise<void> {
+  const picked = await pickFiles(IMAGE_ACCEPT, directory);
+  if (picked) await openFolderFiles(picked.folder, picked.files);
+}
+
+async function folderStep(f: (s: FolderSession) => Promise<void>): Promise<void> {
+  if (!folder?.active) return;
+  try {
+    await f(folder);
+  } catch (e) {
+    reportError(e, 'Could not open that image');
+  }
+}
+
+export function showFolderImage(index: number): Promise<void> {
+  return folderStep((s) => s.show(index));
+}
+
+export async function exportFolderMasks(): Promise<void> {
+  if (!folder?.active) {
+    useMessages.getState().error('Export masks works on a folder: open a folder first.');
+    return;
+  }
+  const f = folder;
+  try {
+    const out = await busy('Exporting masks…', () => f.exportMasks());
+    downloadBytes(out.bytes, out.filename, 'application/zip');
+    useMessages.getState().info(`Exported ${out.masks} mask${out.masks === 1 ? '' : 's'} of ${f.items.length} images.`);
+  } catch (e) {
+    reportError(e, 'Could not export the masks');
+  }
 }
 
 // ---- the action table's UI side ----------------------------------------------------------------------------
@@ -164,9 +277,14 @@ export const uiHooks: UiHooks = {
   openImage: () => void openImageDialog(),
   exportTrimap: () => exportTrimap(),
   toggleHelp: () => useUi.getState().setHelpOpen(!useUi.getState().helpOpen),
-  newDocument: () => newDocument(),
+  newDocument: () => void newDocument(),
   notify: (kind, text) => (kind === 'error' ? useMessages.getState().error(text) : useMessages.getState().info(text)),
   busy: busyCommand,
+  openFolder: () => void openFolderDialog(true),
+  openImages: () => void openFolderDialog(false),
+  nextImage: () => void folderStep((s) => s.next()),
+  previousImage: () => void folderStep((s) => s.previous()),
+  exportMasks: () => void exportFolderMasks(),
 };
 
 /** Runs an action of the table by id: toolbar buttons call this, so a button does what its key does. */

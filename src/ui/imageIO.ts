@@ -81,3 +81,98 @@ export function pickFile(accept: string): Promise<File | null> {
     input.click();
   });
 }
+
+/** An image file of a folder, with its path inside the folder (e.g. "sub/a.png"). */
+export interface PickedFile {
+  file: File;
+  path: string;
+}
+
+const IMAGE_NAME = /\.(png|jpe?g|webp|bmp)$/i;
+
+/** Image files only (by extension or MIME type). */
+export function isImageFile(f: File): boolean {
+  return IMAGE_NAME.test(f.name) || /^image\/(png|jpeg|webp|bmp)$/.test(f.type);
+}
+
+/**
+ * Opens a picker for several files, or for a folder (`directory`: the browser's folder picker through
+ * `<input webkitdirectory>`). Resolves with the folder's name and its image files (possibly none), or null
+ * when cancelled.
+ */
+export function pickFiles(accept: string, directory = false): Promise<{ folder: string; files: PickedFile[] } | null> {
+  return new Promise((resolve) => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.accept = accept;
+    input.multiple = true;
+    if (directory) input.webkitdirectory = true;
+    input.style.display = 'none';
+    input.addEventListener('change', () => {
+      const all = Array.from(input.files ?? []);
+      input.remove();
+      if (!all.length) return resolve(null);
+      const rel = all[0].webkitRelativePath;
+      const folder = directory && rel.includes('/') ? rel.slice(0, rel.indexOf('/')) : 'images';
+      const files = all.filter(isImageFile).map((file) => {
+        const p = file.webkitRelativePath || file.name;
+        return { file, path: directory && p.includes('/') ? p.slice(p.indexOf('/') + 1) : p };
+      });
+      resolve({ folder, files });
+    });
+    input.addEventListener('cancel', () => {
+      resolve(null);
+      input.remove();
+    });
+    document.body.appendChild(input);
+    input.click();
+  });
+}
+
+function readAllEntries(reader: FileSystemDirectoryReader): Promise<FileSystemEntry[]> {
+  return new Promise((resolve, reject) => {
+    const out: FileSystemEntry[] = [];
+    const next = () =>
+      reader.readEntries((batch) => {
+        if (!batch.length) return resolve(out);
+        out.push(...batch);
+        next();
+      }, reject);
+    next();
+  });
+}
+
+async function walk(entry: FileSystemEntry, prefix: string, out: PickedFile[]): Promise<void> {
+  if (entry.isFile) {
+    const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+    if (isImageFile(file)) out.push({ file, path: prefix + file.name });
+  } else if (entry.isDirectory) {
+    const children = await readAllEntries((entry as FileSystemDirectoryEntry).createReader());
+    for (const c of children) await walk(c, `${prefix}${entry.name}/`, out);
+  }
+}
+
+/**
+ * A drop of a folder (or of several files): its image files, or null for a drop of a single file (opened as
+ * one image). Must be called synchronously from the drop handler (the entries vanish after it returns).
+ */
+export function folderFromDrop(dt: DataTransfer): Promise<{ folder: string; files: PickedFile[] }> | null {
+  const entries = Array.from(dt.items ?? [])
+    .map((i) => (i.kind === 'file' ? i.webkitGetAsEntry?.() : null))
+    .filter((e): e is FileSystemEntry => !!e);
+  const dirs = entries.filter((e) => e.isDirectory);
+  if (!dirs.length && dt.files.length <= 1) return null;
+  if (!entries.length) {
+    return Promise.resolve({ folder: 'images', files: Array.from(dt.files).filter(isImageFile).map((file) => ({ file, path: file.name })) });
+  }
+  return (async () => {
+    const files: PickedFile[] = [];
+    for (const e of entries) {
+      if (e.isDirectory && entries.length === 1) {
+        const children = await readAllEntries((e as FileSystemDirectoryEntry).createReader());
+        for (const c of children) await walk(c, '', files);
+      } else await walk(e, '', files);
+    }
+    return { folder: dirs.length === 1 && entries.length === 1 ? dirs[0].name : 'images', files };
+  })();
+}

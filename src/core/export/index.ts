@@ -1,3 +1,4 @@
 export * from './record';
 export * from './single';
 export * from './mvtec';
+export * from './folder';

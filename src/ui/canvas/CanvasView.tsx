@@ -11,7 +11,8 @@ import { screenToImage } from '../../editor/viewport';
 import { editor, useImageRevision, useToolSettings, useViewport } from '../editorInstance';
 import { GenerationLayer } from '../generate/GenerationLayer';
 import { useViewSettings } from '../stores';
-import { openImageFile } from '../actions';
+import { openFolderFiles, openImageFile } from '../actions';
+import { folderFromDrop } from '../imageIO';
 import { PhotoLayer, TrimapOverlay, visibleImageRect } from './layers';
 import { spaceHeld } from './keyboard';
 import { ErrorBoundary } from '../ErrorBoundary';
@@ -300,6 +301,13 @@ export function CanvasView() {
   const onDrop = async (e: DragEvent<HTMLDivElement>) => {
     e.preventDefault();
     setDragOver(false);
+    // a folder (or several files) opens a folder session; one file opens as one image
+    const folder = folderFromDrop(e.dataTransfer);
+    if (folder) {
+      const { folder: name, files } = await folder;
+      await openFolderFiles(name, files);
+      return;
+    }
     const f = e.dataTransfer.files?.[0];
     if (f) await openImageFile(f);
   };
