@@ -72,7 +72,7 @@ describe('commitOutDir', () => {
     expect(tagOf(out)).toBe('old');
     // a file that cannot be written (second of three) fails the same way
     const bad = set('new');
-    bad[1][0] = 'no/such/sub/mask.png';
+    bad[1][0] = 'x'.repeat(300); // ENAMETOOLONG
     await expect(commitOutDir(checkOutDir(out, []), bad)).rejects.toThrow();
     expect(tagOf(out)).toBe('old');
     expect(readdirSync(dir).filter((n) => n.startsWith('.c2'))).toEqual([]);

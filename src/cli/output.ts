@@ -8,9 +8,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdtempSync, readdirSync, realpathSync, rmdirSync, statSync, type Stats } from 'node:fs';
-import { mkdir, open, rename, rmdir, unlink } from 'node:fs/promises';
+import { mkdir, rename, rmdir, unlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { InputError } from '../core/diffusion/pipeline';
+import { writeFileAtomic } from './atomic';
 
 /** The files `generate` writes into --out. */
 export const OUTPUT_FILES = ['image.png', 'mask.png', 'meta.json'] as const;
@@ -96,16 +97,6 @@ export function checkOutDir(out: string, inputs: string[], names: readonly strin
   return { path, given, names };
 }
 
-async function writeDurably(path: string, data: Uint8Array): Promise<void> {
-  const fh = await open(path, 'wx');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 /** Remove a folder this module made (only the known names, then the folder). */
 async function removeSet(dir: string, names: readonly string[]): Promise<void> {
   for (const n of names) await unlink(join(dir, n)).catch(() => undefined);
@@ -125,7 +116,7 @@ export async function commitOutDir(out: OutDir, files: [string, Uint8Array][], h
   const fresh = join(parent, `.${base}${TEMP_TAG}new-${randomBytes(6).toString('hex')}`);
   await mkdir(fresh);
   try {
-    for (const [name, data] of files) await writeDurably(join(fresh, name), data);
+    for (const [name, data] of files) await writeFileAtomic(join(fresh, name), data); // fsynced
     await hooks.afterWrite?.();
     for (let attempt = 0; ; attempt++) {
       try {
