@@ -45,6 +45,11 @@ def sha(p):
     return h.hexdigest()
 
 
+NAME = "DefectStudio surfaces v1 (built-in)"
+DESCRIPTION = ("Small latent diffusion model trained from scratch on procedural surfaces (metal, fabric, wood, "
+               "leather, tile, mesh) with 8 defect types; see MODEL.md.")
+
+
 def write_manifest(out, pid, extra):
     files = {}
     for dp, _, fns in os.walk(out):
@@ -56,9 +61,8 @@ def write_manifest(out, pid, extra):
     man = {
         "format": "defect-studio-pack@1",
         "id": pid,
-        "name": "DefectStudio surfaces v1 (built-in)",
-        "description": "Small latent diffusion model trained from scratch on procedural surfaces (metal, fabric, wood, "
-                       "leather, tile, mesh) with 8 defect types; see MODEL.md.",
+        "name": extra.pop("name", NAME),
+        "description": extra.pop("description", DESCRIPTION),
         "conditioning": "concat",
         "concatChannels": ["defect_mask", "object_mask", "masked_image_latent"],
         "resolution": 256,
@@ -67,6 +71,7 @@ def write_manifest(out, pid, extra):
         **extra,
         "promptPresets": V.PRESETS,
         "tokenizer": "word-level",
+        **({"contextNorm": True} if extra.pop("contextNorm", False) else {}),
         "files": dict(sorted(files.items())),
     }
     with open(os.path.join(out, "defect-studio.json"), "w") as f:
@@ -80,21 +85,37 @@ def main():
     ap.add_argument("--no-ema", action="store_true")
     ap.add_argument("--manifest-only", action="store_true")
     ap.add_argument("--guidance", type=float, default=7.0)
+    ap.add_argument("--compact", default=None, help="v2: text encoder + UNet from a compact EMA checkpoint (train_photo.py)")
+    ap.add_argument("--vae-pack", default=None, help="v2: the VAE from this pack's ONNX weights (frozen in v2 training)")
+    ap.add_argument("--out", default=None, help="pack folder (default public/models/<id>)")
     a = ap.parse_args()
-    out = os.path.join(ROOT, "public", "models", a.id)
+    out = a.out or os.path.join(ROOT, "public", "models", a.id)
     meta_p = os.path.join(RUNS, "export-meta.json")
     if a.manifest_only:
         extra = json.load(open(meta_p))
         write_manifest(out, a.id, extra)
         return
     os.makedirs(out, exist_ok=True)
-    vae = VAE()
-    vae.load_state_dict(torch.load(os.path.join(RUNS, "vae.pt"))["model"])
-    ck = torch.load(os.path.join(RUNS, "unet.pt"))
-    te, un = TextEncoder(len(V.VOCAB)), UNet()
-    te.load_state_dict(ck["te" if a.no_ema else "ema_te"])
-    un.load_state_dict(ck["unet" if a.no_ema else "ema_unet"])
-    scale = float(ck["latent_scale"])
+    v2 = a.compact is not None
+    if v2:
+        from from_onnx import load_pack_weights
+        vae, _, _, _, _ = load_pack_weights(a.vae_pack)
+        ck = torch.load(a.compact)
+        if ck["vocab"] != V.VOCAB:
+            raise SystemExit("the checkpoint's vocabulary differs from vocab.py")
+        te, un = TextEncoder(len(V.VOCAB)), UNet()
+        te.load_state_dict({k: v.float() for k, v in ck["te"].items()})
+        un.load_state_dict({k: v.float() for k, v in ck["unet"].items()})
+        scale = float(ck["latent_scale"])
+        meta_p = os.path.join(out, "..", ".export-meta-%s.json" % a.id) if a.out else os.path.join(RUNS, "export-meta-v2.json")
+    else:
+        vae = VAE()
+        vae.load_state_dict(torch.load(os.path.join(RUNS, "vae.pt"))["model"])
+        ck = torch.load(os.path.join(RUNS, "unet.pt"))
+        te, un = TextEncoder(len(V.VOCAB)), UNet()
+        te.load_state_dict(ck["te" if a.no_ema else "ema_te"])
+        un.load_state_dict(ck["unet" if a.no_ema else "ema_unet"])
+        scale = float(ck["latent_scale"])
 
     export(te, (torch.tensor([V.encode("a scratch")], dtype=torch.int64),), os.path.join(out, "text_encoder", "model.onnx"),
            ["input_ids"], ["last_hidden_state"], {"input_ids": {0: "batch"}, "last_hidden_state": {0: "batch"}})
@@ -112,8 +133,15 @@ def main():
 
     # preview matrix: least squares from scaled (UNet-space) latents to 4x4-average-pooled RGB in [-1, 1]
     sys.path.insert(0, os.path.join(HERE, "..", "data"))
-    d = np.load(os.path.join(HERE, "..", "data", "cache", "eval.npz"))
-    x = torch.from_numpy(d["defect"][:64]).permute(0, 3, 1, 2).float() / 127.5 - 1
+    if v2:  # context-normalised photos, as the v2 pipeline feeds them
+        import contextnorm as CN
+        d = np.load(os.path.join(HERE, "..", "data", "cache", "photo_train.npz"))
+        u8 = d["defect"][:64]
+        g = torch.from_numpy(np.stack([CN.gains_u8(im, mk, ob) for im, mk, ob in zip(u8, d["mask"][:64], d["obj"][:64])]))
+        x = CN.normalize_t(torch.from_numpy(u8).permute(0, 3, 1, 2).float() / 127.5 - 1, g)
+    else:
+        d = np.load(os.path.join(HERE, "..", "data", "cache", "eval.npz"))
+        x = torch.from_numpy(d["defect"][:64]).permute(0, 3, 1, 2).float() / 127.5 - 1
     with torch.no_grad():
         z = vae.encoder(x)[0] * scale
     rgb = F.avg_pool2d(x, VAE_F)
@@ -130,6 +158,10 @@ def main():
         "defaults": {"steps": 25, "guidance": a.guidance, "latentEditStart": 0.52, "pixelEditStart": 0.9,
                      "dilationPx": 16, "scheduler": "ddim"},
     }
+    if v2:
+        extra.update(name="DefectStudio surfaces v2 (built-in)", contextNorm=True,
+                     description="Small latent diffusion model (v1's VAE; UNet and text encoder fine-tuned on defects rendered "
+                                 "on real surface photographs and procedural surfaces, context-normalised colours); see MODEL.md.")
     json.dump(extra, open(meta_p, "w"), indent=2)
 
     json.dump({"_class_name": "DefectStudioConcatPipeline", "_diffusers_version": "0.30.0",

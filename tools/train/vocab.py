@@ -36,11 +36,24 @@ SURFACES = [
     ["leather", "hide", "grained leather", "skin"],
     ["tile", "tiles", "ceramic tile", "porcelain", "tiled floor", "ceramic"],
     ["mesh", "wire mesh", "grid", "wire grid", "screen", "net", "grille"],
+    # v2 (real photos): families 6..10
+    ["stone", "concrete", "brick", "brick wall", "rock", "marble", "granite", "cement", "plaster", "wall", "stone wall",
+     "floor", "pavement", "asphalt"],
+    ["plastic", "plastic part", "rubber", "housing", "plastic casing", "molded plastic", "vinyl", "plastic cover"],
+    ["painted metal", "paint", "painted surface", "coated metal", "car body", "lacquer", "painted panel", "tank"],
+    ["paper", "cardboard", "carton", "paper sheet", "box"],
+    ["surface", "material", "part", "object", "product", "ground", "component"],
 ]
+# photo material kind (tools/data/photos.py) -> family index above
+PHOTO_FAMILY = {"metal": 0, "fabric": 1, "wood": 2, "leather": 3, "ceramic": 4, "stone": 6, "concrete": 6, "plastic": 7,
+                "painted": 8, "paper": 9, "ground": 10, "other": 10}
 EXTRA = ("a an the with on of and in is has surface texture sample image photo picture defect defective damaged "
          "damage anomaly small large big long short thin thick wide narrow deep shallow dark light bright tiny huge "
          "red green blue yellow brown black white gray grey purple orange pink round straight curved "
-         "rough smooth polished worn old new mark marks area region product part piece close up some")
+         "rough smooth polished worn old new mark marks area region product part piece close up some "
+         "rust rusty rusted corroded corrosion bracket shiny glossy matte coated coating cup bottle casting plate "
+         "sheet panel cover door frame pipe tube bar rod bolt screw nut gear wheel handle lid case body real "
+         "photograph")
 
 _words = set(EXTRA.split())
 for group in DEFECT_NOUNS + DEFECT_ADJ + SURFACES:

@@ -1,0 +1,77 @@
+"""Defects rendered on real photographs (training photos only) -> tools/data/cache/photo_<split>.npz.
+
+  /usr/bin/python3 tools/data/build_photo_cache.py --split train --n 6000
+  /usr/bin/python3 tools/data/build_photo_cache.py --split clf --n 2400     # the fidelity classifier's own data
+Needs the photo index (tools/data/photos.py index). Sample i of a split is default_rng([base, i]): a random
+training photo (half of the draws pick a material kind first, so rare kinds are seen), a random crop at a
+random scale, rotation and flip, a random defect type rendered by photo_defects.render_on_photo; 15% of the
+samples put the photo on a plain backdrop (trimap background), as the procedural set does.
+Same keys as the procedural cache (ok, defect, mask, obj, family, dtype) plus material and photo.
+"""
+import argparse, os, sys, time
+import numpy as np
+from multiprocessing import Pool
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "train"))
+import photos as PH  # noqa: E402
+import photo_defects as PD  # noqa: E402
+import procedural as P  # noqa: E402
+from vocab import PHOTO_FAMILY  # noqa: E402
+
+SEEDS = {"train": 2_000_003, "clf": 6_000_011}
+_TR = None
+
+
+def _init():
+    global _TR
+    _TR, _ = PH.split()
+
+
+def one(args):
+    split, i = args
+    rng = np.random.default_rng([SEEDS[split], i])
+    tr = _TR
+    if rng.random() < 0.5:
+        kinds = sorted({r["material"] for r in tr})
+        k = kinds[rng.integers(0, len(kinds))]
+        pool = [r for r in tr if r["material"] == k]
+    else:
+        pool = tr
+    rec = pool[rng.integers(0, len(pool))]
+    crop = PH.random_crop(rng, PH.load_photo(rec))
+    dt = int(rng.integers(0, 8))
+    obj = None
+    if rng.random() < 0.15:
+        obj = P._object_mask(rng)
+        if obj.all():
+            obj = None
+    if obj is not None:
+        bcol = P._hsv(rng, rng.random(), rng.uniform(0, 0.3), rng.uniform(0.05, 0.9))
+        back = (np.clip(bcol * (1 + 0.03 * P._noise(rng, 3)[..., None]), 0, 1) * 255 + 0.5).astype(np.uint8)
+        crop = np.where(obj[..., None], crop, back)
+    s = PD.render_on_photo(rng, crop, dt, obj)
+    mat = rec["material"]
+    return s["ok"], s["defect"], s["mask"], s["obj"], PHOTO_FAMILY[mat], dt, mat, rec["id"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--split", default="train", choices=list(SEEDS))
+    ap.add_argument("--n", type=int, default=6000)
+    ap.add_argument("--procs", type=int, default=2)
+    ap.add_argument("--out", default=os.path.join(HERE, "cache"))
+    a = ap.parse_args()
+    t0 = time.time()
+    with Pool(a.procs, initializer=_init) as pool:
+        res = pool.map(one, [(a.split, i) for i in range(a.n)], chunksize=16)
+    ok, bad, m, o, f, d, mat, pid = zip(*res)
+    np.savez(os.path.join(a.out, "photo_" + a.split + ".npz"), ok=np.stack(ok), defect=np.stack(bad), mask=np.stack(m),
+             obj=np.stack(o), family=np.array(f, np.int8), dtype=np.array(d, np.int8), material=np.array(mat),
+             photo=np.array(pid))
+    print("photo %s: %d samples in %.1fs" % (a.split, a.n, time.time() - t0))
+
+
+if __name__ == "__main__":
+    main()

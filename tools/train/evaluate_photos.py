@@ -1,0 +1,278 @@
+"""Issue 9's measures on the real-photo evaluation set, generating with the app's own pipeline.
+
+  /usr/bin/python3 tools/train/evaluate_photos.py --pack public/models/ds-surface-v1 --name v1
+  /usr/bin/python3 tools/train/evaluate_photos.py --pack /tmp/ds-v2-pack --name v2
+Writes tools/train/runs/photo-eval/<name>/ (inputs, trimaps, outputs, cases.tsv, metrics.json, grid.png).
+
+- Photos: tools/data/photo-eval.txt (never trained on), centre square, 256x256 (photos.eval_crop).
+- Trimaps: placed by a seeded script (seed [EVAL_SEED, photo, case]); whole image object; thin strokes
+  (3-5 px wide polylines) for scratch / crack / cut / fold, blobs (ellipses, 10-22 px radius) for
+  dent / hole / stain / colour spot. Two cases a photo: one of scratch / dent / fold and one of
+  crack / hole / stain / cut / colour spot (each in turn by photo). Prompts are the pack's presets ("a scratch").
+- Generation: tools/train/gen_cases.ts = the CLI's generator (pack defaults: 25 DDIM steps, guidance 7,
+  decoder adaptation on, paste-back), onnxruntime-node, one seed a case (uncurated).
+- Colour consistency and seam: /work/shared/tools/realism_metrics.py's measure() (|chroma inside - chroma
+  in the 12 px ring| over scratch / dent / fold; seam = band gradient output / input, median).
+- Fidelity: a defect-type classifier (evaluate.py's Clf) trained on defects rendered on TRAINING photos
+  (tools/data/cache/photo_clf.npz), scored on the generations; its accuracy on defects rendered on the
+  evaluation photos is reported as its ceiling.
+- VAE PSNR: the pack's VAE (its ONNX weights in PyTorch) on the 256x256 evaluation photos, through the
+  pack's context normalisation when its manifest sets contextNorm.
+"""
+import argparse, json, math, os, subprocess, sys, time
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "data"))
+torch.set_num_threads(int(os.environ.get("DS_THREADS", "2")))
+import photos as PH  # noqa: E402
+import photo_defects as PD  # noqa: E402
+import procedural as P  # noqa: E402
+import contextnorm as CN  # noqa: E402
+
+SHARED_METRICS = os.environ.get("DS_REALISM_METRICS", "/work/shared/tools/realism_metrics.py")
+EVAL_SEED = 7_000_003
+OUT_ROOT = os.path.join(HERE, "runs", "photo-eval")
+STROKE = {"scratch", "crack", "cut", "fold"}
+OTHER = ["crack", "hole", "stain", "cut", "color"]
+PROMPT = {"scratch": "a scratch", "crack": "a crack", "hole": "a hole", "stain": "a stain", "dent": "a dent",
+          "cut": "a cut", "color": "a color spot", "fold": "a fold"}
+KEEP_COLOUR = ("scratch", "dent", "fold")
+
+
+def load_metrics():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("realism_metrics", SHARED_METRICS)
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    return m
+
+
+def make_trimap(rng, kind, S=256):
+    yy, xx = np.mgrid[0:S, 0:S].astype(np.float32)
+    m = np.zeros((S, S), bool)
+    if kind in STROKE:
+        n = rng.integers(2, 5)
+        pts = [rng.uniform(60, S - 60, 2)]
+        ang = rng.uniform(0, 2 * math.pi)
+        for _ in range(n):
+            ang += rng.normal(0, 0.35)
+            L = rng.uniform(20, 45)
+            p = pts[-1] + L * np.array([math.cos(ang), math.sin(ang)])
+            pts.append(np.clip(p, 12, S - 12))
+        w = rng.uniform(1.5, 2.5)
+        for a, b in zip(pts[:-1], pts[1:]):
+            d = b - a
+            t = np.clip(((xx - a[0]) * d[0] + (yy - a[1]) * d[1]) / max(d @ d, 1e-6), 0, 1)
+            dist = np.hypot(xx - a[0] - t * d[0], yy - a[1] - t * d[1])
+            m |= dist <= w
+    else:
+        cx, cy = rng.uniform(70, S - 70, 2)
+        r = rng.uniform(10, 22)
+        e = rng.uniform(0.6, 1.0)
+        th = rng.uniform(0, math.pi)
+        c, s = math.cos(th), math.sin(th)
+        u, v = (xx - cx) * c + (yy - cy) * s, -(xx - cx) * s + (yy - cy) * c
+        m = (u / r) ** 2 + (v / (r * e)) ** 2 <= 1
+    tri = np.full((S, S), 127, np.uint8)
+    tri[m] = 255
+    return tri
+
+
+def prepare(out):
+    _, ev = PH.split()
+    os.makedirs(os.path.join(out, "inputs"), exist_ok=True)
+    os.makedirs(os.path.join(out, "trimaps"), exist_ok=True)
+    os.makedirs(os.path.join(out, "outputs"), exist_ok=True)
+    cases = []
+    for i, r in enumerate(ev):
+        img = PH.eval_crop(PH.load_photo(r))
+        ip = os.path.join(out, "inputs", "%02d.png" % i)
+        Image.fromarray(img).save(ip)
+        kinds = [KEEP_COLOUR[i % 3], OTHER[i % len(OTHER)]]
+        for c, k in enumerate(kinds):
+            tri = make_trimap(np.random.default_rng([EVAL_SEED, i, c]), k)
+            tp = os.path.join(out, "trimaps", "%02d-%d.png" % (i, c))
+            Image.fromarray(tri).save(tp)
+            cases.append(dict(photo=i, case=c, kind=k, material=r["material"], input=ip, trimap=tp,
+                              output=os.path.join(out, "outputs", "%02d-%d.png" % (i, c)), prompt=PROMPT[k],
+                              seed=1000 * i + c))
+    with open(os.path.join(out, "cases.tsv"), "w") as f:
+        for c in cases:
+            f.write("\t".join([c["input"], c["trimap"], c["output"], c["prompt"], str(c["seed"])]) + "\n")
+    return ev, cases
+
+
+# ------------------------------------------------------------------------------------------ classifier
+def train_clf(path, epochs=6):
+    from evaluate import Clf, clf_input
+    p = os.path.join(HERE, "..", "data", "cache", "photo_clf.npz")
+    if not os.path.exists(p):
+        subprocess.check_call([sys.executable, os.path.join(HERE, "..", "data", "build_photo_cache.py"), "--split", "clf", "--n", "1600"])
+    d = dict(np.load(p))
+    torch.manual_seed(0)
+    X = clf_input(d["defect"], d["ok"], d["mask"])
+    Y = torch.from_numpy(d["dtype"].astype(np.int64))
+    net = Clf()
+    opt = torch.optim.Adam(net.parameters(), 2e-3)
+    n = len(X)
+    for ep in range(epochs):
+        perm = torch.randperm(n)
+        net.train()
+        for j in range(0, n, 32):
+            b = perm[j:j + 32]
+            xb = X[b]
+            if np.random.rand() < 0.5:
+                xb = xb.flip(-1)
+            if np.random.rand() < 0.5:
+                xb = xb.flip(-2)
+            loss = F.cross_entropy(net(xb), Y[b])
+            opt.zero_grad(); loss.backward(); opt.step()
+        for g in opt.param_groups:
+            g["lr"] *= 0.6
+        print("clf epoch %d loss %.3f" % (ep, loss.item()), flush=True)
+    torch.save(net.state_dict(), path)
+    return net
+
+
+def load_clf():
+    from evaluate import Clf
+    path = os.path.join(HERE, "runs", "clf-photo.pt")
+    if os.path.exists(path):
+        net = Clf()
+        net.load_state_dict(torch.load(path))
+    else:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        net = train_clf(path)
+    net.eval()
+    return net
+
+
+def predict(net, bad, ok, mask):
+    from evaluate import clf_input
+    with torch.no_grad():
+        return torch.cat([net(clf_input(bad[j:j + 32], ok[j:j + 32], mask[j:j + 32])).argmax(1)
+                          for j in range(0, len(bad), 32)]).numpy()
+
+
+def clf_ceiling(net, ev):
+    """Accuracy of the classifier on defects RENDERED (photo_defects) on the evaluation photos."""
+    bads, oks, ms, ts = [], [], [], []
+    for i, r in enumerate(ev):
+        img = PH.eval_crop(PH.load_photo(r))
+        for t in range(8):
+            s = PD.render_on_photo(np.random.default_rng([EVAL_SEED + 1, i, t]), img, t)
+            bads.append(s["defect"]); oks.append(s["ok"]); ms.append(s["mask"]); ts.append(t)
+    pr = predict(net, np.stack(bads), np.stack(oks), np.stack(ms))
+    return float((pr == np.array(ts)).mean()), len(ts)
+
+
+# ------------------------------------------------------------------------------------------------ VAE
+def vae_psnr(pack, ev):
+    from from_onnx import load_pack_weights
+    man = json.load(open(os.path.join(pack, "defect-studio.json")))
+    vae, _, _, _, _ = load_pack_weights(pack)
+    norm = bool(man.get("contextNorm"))
+    X = np.stack([PH.eval_crop(PH.load_photo(r)) for r in ev])
+    res = []
+    with torch.no_grad():
+        for i in range(0, len(X), 8):
+            xb = X[i:i + 8]
+            x = torch.from_numpy(xb).permute(0, 3, 1, 2).float() / 127.5 - 1
+            g = torch.from_numpy(np.stack([CN.gains_u8(im, np.zeros(im.shape[:2], bool), np.ones(im.shape[:2], bool)) for im in xb]))
+            xi = CN.normalize_t(x, g) if norm else x
+            y = vae.decoder(vae.encoder(xi)[0])
+            y = CN.denormalize_t(y, g) if norm else y
+            Y = ((y.clamp(-1, 1) + 1) * 127.5 + 0.5).floor().byte().permute(0, 2, 3, 1).numpy()
+            for a, b in zip(xb, Y):
+                mse = np.mean((a.astype(np.float64) - b) ** 2)
+                res.append(10 * math.log10(255 ** 2 / max(mse, 1e-10)))
+    return res, norm
+
+
+# ----------------------------------------------------------------------------------------------- grid
+def grid(out, ev, cases, n_rows=16, cs=128):
+    rows = []
+    for i in range(min(n_rows, len(ev))):
+        cc = [c for c in cases if c["photo"] == i]
+        tiles = []
+        inp = np.asarray(Image.open(cc[0]["input"]).convert("RGB"))
+        tiles.append(inp)
+        for c in cc:
+            o = np.asarray(Image.open(c["output"]).convert("RGB"))
+            tiles.append(o)
+        im = Image.fromarray(np.concatenate([np.asarray(Image.fromarray(t).resize((cs, cs), Image.BILINEAR)) for t in tiles], 1))
+        dr = ImageDraw.Draw(im)
+        dr.text((3, 3), ev[i]["material"], fill=(255, 255, 0))
+        for k, c in enumerate(cc):
+            dr.text((cs * (k + 1) + 3, 3), c["prompt"], fill=(255, 255, 0))
+        rows.append(np.asarray(im))
+    Image.fromarray(np.concatenate(rows, 0)).save(os.path.join(out, "grid.jpg"), quality=90)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pack", required=True)
+    ap.add_argument("--name", required=True)
+    ap.add_argument("--skip-gen", action="store_true")
+    ap.add_argument("--steps", type=int, default=None)
+    a = ap.parse_args()
+    out = os.path.join(OUT_ROOT, a.name)
+    ev, cases = prepare(out)
+    gen_info = None
+    if not a.skip_gen:
+        cmd = ["node", "--import", "tsx", os.path.join(HERE, "gen_cases.ts"), os.path.join(out, "cases.tsv"), a.pack]
+        if a.steps:
+            cmd += ["--steps", str(a.steps)]
+        t0 = time.time()
+        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        if r.returncode != 0:
+            print(r.stderr[-3000:]); raise SystemExit("generation failed")
+        gen_info = json.loads(r.stdout.strip().splitlines()[-1])
+        print("generated", gen_info, "in %.0fs" % (time.time() - t0), flush=True)
+    RM = load_metrics()
+    for c in cases:
+        c["chroma_excess"], c["seam_ratio"] = RM.measure(c["input"], c["trimap"], c["output"])
+    net = load_clf()
+    bad = np.stack([np.asarray(Image.open(c["output"]).convert("RGB")) for c in cases])
+    ok = np.stack([np.asarray(Image.open(c["input"]).convert("RGB")) for c in cases])
+    mask = np.stack([np.asarray(Image.open(c["trimap"])) > 200 for c in cases])
+    pr = predict(net, bad, ok, mask)
+    for c, p in zip(cases, pr):
+        c["predicted"] = P.DEFECTS[int(p)]
+        c["correct"] = c["predicted"] == c["kind"]
+    ceiling, n_ceiling = clf_ceiling(net, ev)
+    psnrs, norm = vae_psnr(a.pack, ev)
+    for i, r in enumerate(ev):
+        r["vae_psnr"] = psnrs[i]
+
+    def summary(cs, evs):
+        keep = [abs(c["chroma_excess"]) for c in cs if c["kind"] in KEEP_COLOUR]
+        return {"cases": len(cs), "chroma_abs_mean_scratch_dent_fold": round(float(np.mean(keep)), 2) if keep else None,
+                "seam_ratio_median": round(float(np.median([c["seam_ratio"] for c in cs])), 3) if cs else None,
+                "fidelity": round(float(np.mean([c["correct"] for c in cs])), 3) if cs else None,
+                "vae_psnr_db": round(float(np.mean([r["vae_psnr"] for r in evs])), 2) if evs else None,
+                "photos": len(evs)}
+
+    mats = sorted({r["material"] for r in ev})
+    res = {"pack": os.path.relpath(os.path.abspath(a.pack), ROOT) if os.path.abspath(a.pack).startswith(ROOT) else a.pack,
+           "context_norm": norm, "generation": gen_info,
+           "overall": summary(cases, ev),
+           "per_material": {m: summary([c for c in cases if c["material"] == m], [r for r in ev if r["material"] == m]) for m in mats},
+           "per_type": {k: summary([c for c in cases if c["kind"] == k], []) for k in PROMPT},
+           "classifier_ceiling_on_rendered_eval_defects": {"accuracy": round(ceiling, 3), "samples": n_ceiling},
+           "cases": [{k: (round(v, 3) if isinstance(v, float) else v) for k, v in c.items() if k not in ("input", "trimap", "output")}
+                     for c in cases]}
+    json.dump(res, open(os.path.join(out, "metrics.json"), "w"), indent=1)
+    grid(out, ev, cases)
+    print(json.dumps({k: res[k] for k in ("overall", "per_material", "per_type", "classifier_ceiling_on_rendered_eval_defects", "generation")}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
