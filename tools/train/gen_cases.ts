@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   for (const line of lines) {
     const [inp, tri, out, prompt, seed] = line.split('\t');
     const { image, trimap } = decodeImageAndTrimap(new Uint8Array(await readFile(inp)), new Uint8Array(await readFile(tri)), inp, tri);
-    const req = buildRequest(gen, image, trimap, prompt, { seed: Number(seed), steps, adapt });
+    const req = buildRequest(gen, image, trimap, { prompt, seed: Number(seed), adaptation: adapt, ...(steps ? { steps } : {}) });
     const res = await runRequest(gen, req);
     await writeFile(out, encodePngRGBA(res.image));
     n++;
