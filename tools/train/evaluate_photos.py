@@ -220,7 +220,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pack", required=True)
     ap.add_argument("--name", required=True)
-    ap.add_argument("--skip-gen", action="store_true")
+    ap.add_argument("--skip-gen", action="store_true", help="score the outputs of an earlier run")
+    ap.add_argument("--gen-only", action="store_true", help="generate, do not score")
     ap.add_argument("--steps", type=int, default=None)
     a = ap.parse_args()
     out = os.path.join(OUT_ROOT, a.name)
@@ -235,7 +236,12 @@ def main():
         if r.returncode != 0:
             print(r.stderr[-3000:]); raise SystemExit("generation failed")
         gen_info = json.loads(r.stdout.strip().splitlines()[-1])
+        json.dump(gen_info, open(os.path.join(out, "generation.json"), "w"))
         print("generated", gen_info, "in %.0fs" % (time.time() - t0), flush=True)
+        if a.gen_only:
+            return
+    elif os.path.exists(os.path.join(out, "generation.json")):
+        gen_info = json.load(open(os.path.join(out, "generation.json")))
     RM = load_metrics()
     for c in cases:
         c["chroma_excess"], c["seam_ratio"] = RM.measure(c["input"], c["trimap"], c["output"])
