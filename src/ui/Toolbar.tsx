@@ -33,6 +33,22 @@ const REFINE: { action: string; label: string; title: string }[] = [
   { action: 'refine.removeSpecks', label: 'Remove specks', title: 'Remove parts of the region smaller than the speck size' },
 ];
 
+/**
+ * Tolerance slider input, applied once per frame: redoing a wand click at 4096^2 can take longer than the
+ * slider's input events are apart, so only the latest value of a frame is applied.
+ */
+let pendingTolerance: number | null = null;
+function setToleranceSoon(v: number): void {
+  const first = pendingTolerance === null;
+  pendingTolerance = v;
+  if (!first) return;
+  requestAnimationFrame(() => {
+    const t = pendingTolerance;
+    pendingTolerance = null;
+    if (t !== null) editor.setWandOptions({ tolerance: t });
+  });
+}
+
 function rgb(c: [number, number, number]) {
   return `rgb(${c[0]},${c[1]},${c[2]})`;
 }
@@ -181,7 +197,7 @@ export function ToolPalette() {
             max={255}
             value={s.tolerance}
             title="Largest R, G or B difference to the clicked pixel; changing it redoes the last click live"
-            onChange={(e) => editor.setWandOptions({ tolerance: Number(e.target.value) })}
+            onChange={(e) => setToleranceSoon(Number(e.target.value))}
           />
           <label className="ds-check">
             <input type="checkbox" checked={s.contiguous} onChange={(e) => editor.setWandOptions({ contiguous: e.target.checked })} />

@@ -71,6 +71,26 @@ describe('object proposal', () => {
     expect(proposeObject(im).mask).toEqual(a.mask);
   });
 
+  it('a large photo is proposed on a reduced copy: the outline stays within the reduction factor', () => {
+    const w = 301;
+    const h = 203;
+    const im = image(w, h, (x, y) => (inDisc(x, y, 150, 100, 70) ? [200, 160, 90] : [30, 40, 50]));
+    const full = proposeObject(im);
+    const reduced = proposeObject(im, { maxPixels: 10_000 }); // factor ceil(sqrt(61103 / 10000)) = 3
+    expect([reduced.width, reduced.height]).toEqual([w, h]);
+    let differ = 0;
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const i = y * w + x;
+        if (full.mask[i] === reduced.mask[i]) continue;
+        differ++;
+        // only near the true outline
+        expect(Math.abs(Math.hypot(x + 0.5 - 150, y + 0.5 - 100) - 70)).toBeLessThan(3 * Math.SQRT2 + 0.5);
+      }
+    expect(differ).toBeLessThan(2 * Math.PI * 70 * 3);
+    expect(reduced.count).toBe(reduced.mask.reduce((a, b) => a + b, 0));
+  });
+
   it('a plain noisy backdrop gives an empty proposal', () => {
     const r = rng(2);
     const im = image(50, 40, () => {

@@ -8,7 +8,9 @@
  *    1/256 of the shorter side) so that texture does not break the region up.
  * 3. An automatic level: Otsu's threshold on the histogram of those distances.
  * 4. The largest 8-connected part above it, with its holes filled.
- * Linear in the pixel count. A flat image (no two levels) gives an empty proposal.
+ * Linear in the pixel count. Photos above `maxPixels` (default 2 MP) are proposed on a box-averaged copy
+ * reduced by an integer factor s and the mask is scaled back (its outline is then exact to s pixels; refine
+ * it with the brush). A flat image (no two levels) gives an empty proposal.
  */
 import type { RGBAImage } from '../image';
 import { type Rect } from './raster';
@@ -18,6 +20,8 @@ import { fillHoles, largestComponent, maskBounds } from './region';
 export const MIN_CONTRAST = 12;
 
 export interface ObjectProposal {
+  width: number;
+  height: number;
   /** 0/1, width * height. */
   mask: Uint8Array;
   rect: Rect;
@@ -31,6 +35,40 @@ export interface ProposalOptions {
   border?: number;
   /** Blur radius of the distance map (default: shorter side / 256, at least 1; 0 turns it off). */
   blur?: number;
+  /** Larger photos are proposed on a reduced copy (default 2^21 pixels). */
+  maxPixels?: number;
+}
+
+/** Box-averaged copy reduced by an integer factor (edge cells average what they cover). */
+export function reduceImage(image: RGBAImage, s: number): RGBAImage {
+  const { width, height, data } = image;
+  const w = Math.ceil(width / s);
+  const h = Math.ceil(height / s);
+  const sums = new Float64Array(w * 4);
+  const counts = new Float64Array(w);
+  const out = new Uint8ClampedArray(w * h * 4);
+  for (let by = 0; by < h; by++) {
+    sums.fill(0);
+    counts.fill(0);
+    for (let y = by * s; y < Math.min(height, by * s + s); y++) {
+      for (let x = 0; x < width; x++) {
+        const bx = (x / s) | 0;
+        const o = (y * width + x) * 4;
+        sums[bx * 4] += data[o];
+        sums[bx * 4 + 1] += data[o + 1];
+        sums[bx * 4 + 2] += data[o + 2];
+        counts[bx]++;
+      }
+    }
+    for (let bx = 0; bx < w; bx++) {
+      const o = (by * w + bx) * 4;
+      out[o] = sums[bx * 4] / counts[bx];
+      out[o + 1] = sums[bx * 4 + 1] / counts[bx];
+      out[o + 2] = sums[bx * 4 + 2] / counts[bx];
+      out[o + 3] = 255;
+    }
+  }
+  return { width: w, height: h, data: out };
 }
 
 /**
@@ -173,11 +211,27 @@ function boxBlur(map: Float32Array, width: number, height: number, r: number): v
 }
 
 export function proposeObject(image: RGBAImage, opts: ProposalOptions = {}): ObjectProposal {
+  const maxPixels = opts.maxPixels ?? 2 ** 21;
+  const n0 = image.width * image.height;
+  if (n0 > maxPixels) {
+    const s = Math.ceil(Math.sqrt(n0 / maxPixels));
+    const small = proposeObject(reduceImage(image, s), { ...opts, border: opts.border && Math.max(1, Math.round(opts.border / s)), blur: opts.blur && Math.round(opts.blur / s), maxPixels: Infinity });
+    const { width, height } = image;
+    const mask = new Uint8Array(n0);
+    const sw = small.width;
+    for (let y = 0; y < height; y++) {
+      const srow = ((y / s) | 0) * sw;
+      const row = y * width;
+      for (let x = 0; x < width; x++) mask[row + x] = small.mask[srow + ((x / s) | 0)];
+    }
+    const { rect, count } = maskBounds(mask, width, height);
+    return { mask, rect, count, threshold: small.threshold, width, height };
+  }
   const { width, height, data } = image;
   const short = Math.min(width, height);
   const border = opts.border ?? Math.max(1, Math.round(short * 0.03));
   const blur = opts.blur ?? Math.max(1, Math.round(short / 256));
-  const empty = (threshold: number): ObjectProposal => ({ mask: new Uint8Array(width * height), rect: { x: 0, y: 0, w: 0, h: 0 }, count: 0, threshold });
+  const empty = (threshold: number): ObjectProposal => ({ width, height, mask: new Uint8Array(width * height), rect: { x: 0, y: 0, w: 0, h: 0 }, count: 0, threshold });
   const centres = borderColors(image, border);
   if (!centres.length) return empty(-1);
   const n = width * height;
@@ -229,5 +283,5 @@ export function proposeObject(image: RGBAImage, opts: ProposalOptions = {}): Obj
   for (let i = 0; i < n; i++) level[i] = level[i] > t ? 1 : 0;
   const mask = fillHoles({ width, height, data: largestComponent({ width, height, data: level }, 8) }, 8);
   const { rect, count } = maskBounds(mask, width, height);
-  return { mask, rect, count, threshold: t };
+  return { width, height, mask, rect, count, threshold: t };
 }

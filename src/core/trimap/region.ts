@@ -127,6 +127,8 @@ function scanFill(
   return count;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 // ---- magic wand ------------------------------------------------------------------------------------------
 
 export interface WandOptions {
@@ -156,13 +158,23 @@ export function magicWand(image: RGBAImage, sx: number, sy: number, opts: WandOp
   const r0 = data[s];
   const g0 = data[s + 1];
   const b0 = data[s + 2];
-  const similar = (i: number) => {
-    const o = i << 2;
-    const dr = data[o] - r0;
-    const dg = data[o + 1] - g0;
-    const db = data[o + 2] - b0;
-    return dr <= tol && dr >= -tol && dg <= tol && dg >= -tol && db <= tol && db >= -tol;
-  };
+  // One 32-bit read per pixel where the layout allows (little-endian RGBA, aligned buffer).
+  const u32 = LITTLE_ENDIAN && data.byteOffset % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, width * height) : null;
+  const similar = u32
+    ? (i: number) => {
+        const p = u32[i];
+        const dr = (p & 255) - r0;
+        const dg = ((p >>> 8) & 255) - g0;
+        const db = ((p >>> 16) & 255) - b0;
+        return dr <= tol && dr >= -tol && dg <= tol && dg >= -tol && db <= tol && db >= -tol;
+      }
+    : (i: number) => {
+        const o = i << 2;
+        const dr = data[o] - r0;
+        const dg = data[o + 1] - g0;
+        const db = data[o + 2] - b0;
+        return dr <= tol && dr >= -tol && dg <= tol && dg >= -tol && db <= tol && db >= -tol;
+      };
   if (opts.contiguous === false) {
     let x0 = width;
     let x1 = -1;
