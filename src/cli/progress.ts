@@ -78,7 +78,8 @@ export class Progress {
     const line = `[${bar}] ${this.done}/${this.total}  ${perSecond.toFixed(2)} img/s  ETA ${eta}` +
       (this.skipped ? `  skipped ${this.skipped}` : '') + (this.failed ? `  failed ${this.failed}` : '') +
       (this.shard !== '0/1' ? `  shard ${this.shard}` : '');
-    const cols = this.out.stderr.columns ?? 100;
+    const c = this.out.stderr.columns ?? 0;
+    const cols = c >= 20 ? c : 120; // 0 when the terminal reports no size
     this.out.stderr.write(`\r${line.slice(0, cols - 1).padEnd(Math.min(cols - 1, line.length))}\x1b[K${final ? '\n' : ''}`);
   }
 }
