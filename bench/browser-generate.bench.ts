@@ -90,7 +90,7 @@ async function measure(page: Page, packUrl: string, label: string, steps: number
   const clickWall = Date.now();
   await page.getByRole('button', { name: 'Generate' }).click();
   // Paint while the model runs: the editor must keep working.
-  await page.waitForFunction(() => window.__defectStudioGeneration!.timings.firstPreviewAt > 0, null, { timeout: 300_000 });
+  await page.waitForFunction(() => window.__defectStudio!.generation.timings.firstPreviewAt > 0, null, { timeout: 300_000 });
   const runningAtStart = await page.getByRole('button', { name: 'Stop' }).isEnabled();
   const paintStart = Date.now();
   await paintStroke(page, [100, 380], [180, 420]);
@@ -103,13 +103,13 @@ async function measure(page: Page, packUrl: string, label: string, steps: number
   await page.getByRole('button', { name: 'Export', exact: true }).waitFor({ timeout: 600_000 });
   await page.waitForTimeout(300);
   const r = await page.evaluate(() => {
-    const t = window.__defectStudioGeneration!.timings;
+    const t = window.__defectStudio!.generation.timings;
     return {
       firstPreviewMs: t.firstPreviewAt - t.clickAt,
       stepTimes: t.stepTimes,
       totalMs: t.doneAt - t.clickAt,
       longTasks: (window as unknown as { __longTasks: number[] }).__longTasks,
-      frames: window.__defectStudioGeneration!.overlay.frames,
+      frames: window.__defectStudio!.generation.overlay.frames,
       detail: (window as unknown as { __longTaskAt: number[] }).__longTaskAt.map((at, i) => `${Math.round(at - t.clickAt)}:${Math.round((window as unknown as { __longTasks: number[] }).__longTasks[i])}`).join(' '),
       doneRel: t.doneAt - t.clickAt,
       handler: performance.getEntriesByName('ds:step').map((e) => e.duration),

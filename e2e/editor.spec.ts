@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
-import { decode, encode } from 'fast-png';
+import { decode } from 'fast-png';
+import { chooseFile, encodePng, fileAction, flushAutosave, pngFile, sessionRestored, toolSize, viewport } from './app';
 
 /** Counts per class id [background, object, defect] of the live trimap in the page. */
 async function liveCounts(page: Page): Promise<[number, number, number]> {
@@ -27,7 +28,11 @@ async function toPage(page: Page, ix: number, iy: number): Promise<{ x: number; 
   return { x: box.x + vp.x + ix * vp.zoom, y: box.y + vp.y + iy * vp.zoom };
 }
 
+const undoCount = (page: Page) => page.evaluate(() => window.__defectStudio!.editor.history.undoCount);
+
+/** Drags through image points with the left button; waits until the edit is committed (one more undo step). */
 async function dragImage(page: Page, pts: [number, number][]): Promise<void> {
+  const steps = await undoCount(page);
   const first = await toPage(page, pts[0][0], pts[0][1]);
   await page.mouse.move(first.x, first.y);
   await page.mouse.down();
@@ -36,18 +41,7 @@ async function dragImage(page: Page, pts: [number, number][]): Promise<void> {
     await page.mouse.move(p.x, p.y, { steps: 6 });
   }
   await page.mouse.up();
-}
-
-function pngFile(name: string, width: number, height: number, channels: number, fill: (x: number, y: number) => number[]) {
-  const data = new Uint8Array(width * height * channels);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data.set(fill(x, y), (y * width + x) * channels);
-  return { name, mimeType: 'image/png', buffer: Buffer.from(encode({ width, height, data, channels, depth: 8 })) };
-}
-
-async function chooseFile(page: Page, button: string, file: { name: string; mimeType: string; buffer: Buffer }) {
-  const chooser = page.waitForEvent('filechooser');
-  await page.getByRole('button', { name: button, exact: true }).click();
-  await (await chooser).setFiles(file);
+  await expect.poll(() => undoCount(page), { message: 'the stroke is committed' }).toBe(steps + 1);
 }
 
 const editorAlert = (page: Page) => page.locator('.ds-messages [role="alert"]');
@@ -113,7 +107,7 @@ test('opens a sample, paints every class, undo/redo, exports the trimap', async 
 
 test('opens a PNG file, imports a mask and a trimap, rejects bad files without changes', async ({ page }) => {
   await page.goto('/');
-  await chooseFile(page, 'Open image', pngFile('part.png', 300, 200, 4, (x, y) => [x % 256, y, 128, 255]));
+  expect(await chooseFile(page, 'Open image', pngFile('part.png', 300, 200, 4, (x, y) => [x % 256, y, 128, 255]))).toBe(true);
   await expect(page.getByTestId('doc-name')).toContainText('part.png · 300×200');
   const pix = await page.evaluate(() => {
     const im = window.__defectStudio!.editor.getImage()!;
@@ -123,28 +117,28 @@ test('opens a PNG file, imports a mask and a trimap, rejects bad files without c
   expect(pix).toEqual([70, 50, 128, 255]);
 
   // A binary mask (MVTec-style 0/255) becomes defect over object
-  await chooseFile(page, 'Import mask', pngFile('mask.png', 300, 200, 1, (x, y) => [x >= 10 && x < 60 && y >= 20 && y < 50 ? 255 : 0]));
+  expect(await chooseFile(page, 'Import mask', pngFile('mask.png', 300, 200, 1, (x, y) => [x >= 10 && x < 60 && y >= 20 && y < 50 ? 255 : 0]))).toBe(true);
   expect(await liveCounts(page)).toEqual([0, 300 * 200 - 1500, 1500]);
 
   // Size mismatch: a clear message, nothing changed
   const before = await trimapHash(page);
-  await chooseFile(page, 'Import trimap', pngFile('small.png', 100, 100, 1, () => [0]));
+  expect(await chooseFile(page, 'Import trimap', pngFile('small.png', 100, 100, 1, () => [0]))).toBe(false);
   await expect(editorAlert(page)).toContainText('100x100');
   await expect(editorAlert(page)).toContainText('nothing was changed');
   expect(await trimapHash(page)).toBe(before);
 
   // Not a PNG at all
-  await chooseFile(page, 'Import trimap', { name: 'junk.png', mimeType: 'image/png', buffer: Buffer.from('definitely not a png') });
+  expect(await chooseFile(page, 'Import trimap', { name: 'junk.png', mimeType: 'image/png', buffer: Buffer.from('definitely not a png') })).toBe(false);
   await expect(editorAlert(page)).toContainText('not a readable PNG');
   expect(await trimapHash(page)).toBe(before);
 
   // A corrupt image: the open document stays
-  await chooseFile(page, 'Open image', { name: 'broken.jpg', mimeType: 'image/jpeg', buffer: Buffer.from([0xff, 0xd8, 0xff, 0, 1, 2, 3]) });
+  expect(await chooseFile(page, 'Open image', { name: 'broken.jpg', mimeType: 'image/jpeg', buffer: Buffer.from([0xff, 0xd8, 0xff, 0, 1, 2, 3]) })).toBe(false);
   await expect(editorAlert(page)).toContainText('broken.jpg');
   await expect(page.getByTestId('doc-name')).toContainText('part.png');
 
   // A trimap with all three classes
-  await chooseFile(page, 'Import trimap', pngFile('t.png', 300, 200, 1, (x) => [x < 100 ? 0 : x < 250 ? 127 : 255]));
+  expect(await chooseFile(page, 'Import trimap', pngFile('t.png', 300, 200, 1, (x) => [x < 100 ? 0 : x < 250 ? 127 : 255]))).toBe(true);
   expect(await liveCounts(page)).toEqual([100 * 200, 150 * 200, 50 * 200]);
   await page.getByRole('button', { name: 'Undo' }).click();
   expect(await liveCounts(page)).toEqual([0, 300 * 200 - 1500, 1500]);
@@ -159,21 +153,24 @@ test('a reload restores image, painting and undo position', async ({ page }) => 
   await dragImage(page, [[300, 300], [450, 400]]);
   await page.getByRole('button', { name: 'Undo' }).click();
   await page.getByTestId('canvas').hover();
+  const zoom0 = (await viewport(page)).zoom;
   await page.mouse.wheel(0, -200); // zoom in: the view is part of the session too
-  const view = await page.evaluate(() => window.__defectStudio!.editor.getViewport());
+  await expect.poll(async () => (await viewport(page)).zoom).toBeGreaterThan(zoom0);
+  const view = await viewport(page);
   const hash = await trimapHash(page);
   const counts = await liveCounts(page);
   expect(counts[2]).toBeGreaterThan(0);
-  await page.evaluate(() => (window.__defectStudio as unknown as { autosave: { flush(): Promise<void> } }).autosave.flush());
+  await flushAutosave(page);
 
   await page.reload();
-  await expect(page.getByTestId('doc-name')).toContainText('Leather.png · 512×512', { timeout: 30_000 });
+  await sessionRestored(page);
+  await expect(page.getByTestId('doc-name')).toContainText('Leather.png · 512×512');
   expect(await trimapHash(page)).toBe(hash);
   const h = await page.evaluate(() => ({ u: window.__defectStudio!.editor.history.undoCount, r: window.__defectStudio!.editor.history.redoCount }));
   expect(h).toEqual({ u: 1, r: 1 });
   await expect(page.getByRole('button', { name: 'Line' })).toHaveAttribute('aria-pressed', 'true');
   await expect(page.getByRole('radio', { name: 'Defect' })).toBeChecked();
-  const view2 = await page.evaluate(() => window.__defectStudio!.editor.getViewport());
+  const view2 = await viewport(page);
   expect([view2.zoom, view2.x, view2.y]).toEqual([view.zoom, view.x, view.y]);
   await page.getByRole('button', { name: 'Redo' }).click();
   expect((await liveCounts(page))[2]).toBeGreaterThan(counts[2]);
@@ -181,9 +178,10 @@ test('a reload restores image, painting and undo position', async ({ page }) => 
   // New starts over, also after a reload
   await page.getByRole('button', { name: 'New' }).click();
   await expect(page.getByTestId('welcome')).toBeVisible();
-  await page.evaluate(() => (window.__defectStudio as unknown as { autosave: { flush(): Promise<void> } }).autosave.flush());
+  await flushAutosave(page);
   await page.reload();
-  await expect(page.getByText('Looking for your last session')).toBeHidden({ timeout: 30_000 });
+  await sessionRestored(page); // the lookup is over: had the session survived, it would be open now
+  await expect(page.getByText('Looking for your last session')).toBeHidden();
   await expect(page.getByTestId('welcome')).toBeVisible();
   await expect(page.getByTestId('doc-name')).toHaveText('');
 });
@@ -200,12 +198,12 @@ test('help dialog lists the keymap; zoom and pan move the view', async ({ page }
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
 
-  const vp0 = await page.evaluate(() => window.__defectStudio!.editor.getViewport());
+  const vp0 = await viewport(page);
   const p = await toPage(page, 256, 256);
   await page.mouse.move(p.x, p.y);
   await page.mouse.wheel(0, -300);
-  const vp1 = await page.evaluate(() => window.__defectStudio!.editor.getViewport());
-  expect(vp1.zoom).toBeGreaterThan(vp0.zoom);
+  await expect.poll(async () => (await viewport(page)).zoom).toBeGreaterThan(vp0.zoom);
+  const vp1 = await viewport(page);
   // the image point under the cursor stays put
   const box = (await page.getByTestId('canvas').boundingBox())!;
   expect((p.x - box.x - vp1.x) / vp1.zoom).toBeCloseTo(256, 0);
@@ -213,12 +211,11 @@ test('help dialog lists the keymap; zoom and pan move the view', async ({ page }
   await page.mouse.down({ button: 'middle' });
   await page.mouse.move(p.x + 40, p.y + 25, { steps: 4 });
   await page.mouse.up({ button: 'middle' });
-  const vp2 = await page.evaluate(() => window.__defectStudio!.editor.getViewport());
+  const vp2 = await viewport(page);
   expect(vp2.x - vp1.x).toBeCloseTo(40, 0);
   expect(vp2.y - vp1.y).toBeCloseTo(25, 0);
   await page.keyboard.press('f');
-  const vp3 = await page.evaluate(() => window.__defectStudio!.editor.getViewport());
-  expect(vp3.zoom).toBeCloseTo(vp0.zoom);
+  await expect.poll(async () => (await viewport(page)).zoom).toBeCloseTo(vp0.zoom);
   // painting did not happen while panning
   expect((await liveCounts(page))[2]).toBe(0);
 });
@@ -254,7 +251,7 @@ test('EXIF orientation is honoured; paste and drop open images', async ({ page }
     return btoa(s);
   });
   const jpeg = withExifOrientation(Buffer.from(b64, 'base64'), 6); // 6: rotate 90 degrees clockwise
-  await chooseFile(page, 'Open image', { name: 'rotated.jpg', mimeType: 'image/jpeg', buffer: jpeg });
+  expect(await chooseFile(page, 'Open image', { name: 'rotated.jpg', mimeType: 'image/jpeg', buffer: jpeg })).toBe(true);
   await expect(page.getByTestId('doc-name')).toContainText('rotated.jpg · 20×40');
   const px = await page.evaluate(() => {
     const im = window.__defectStudio!.editor.getImage()!;
@@ -268,48 +265,68 @@ test('EXIF orientation is honoured; paste and drop open images', async ({ page }
 
   // Paste from the clipboard
   const png = pngFile('clip.png', 64, 32, 4, () => [10, 200, 30, 255]).buffer.toString('base64');
-  await page.evaluate((data) => {
-    const bytes = Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0));
-    const dt = new DataTransfer();
-    dt.items.add(new File([bytes], 'clip.png', { type: 'image/png' }));
-    window.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt }));
-  }, png);
+  const pasted = await fileAction(page, () =>
+    page.evaluate((data) => {
+      const bytes = Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'clip.png', { type: 'image/png' }));
+      window.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt }));
+    }, png),
+  );
+  expect(pasted).toBe(true);
   await expect(page.getByTestId('doc-name')).toContainText('clip.png · 64×32');
 
   // Drop onto the canvas
   const png2 = pngFile('dropped.png', 30, 50, 4, () => [200, 10, 30, 255]).buffer.toString('base64');
-  await page.evaluate((data) => {
-    const bytes = Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0));
-    const dt = new DataTransfer();
-    dt.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
-    const el = document.querySelector('[data-testid="canvas"]')!;
-    el.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-  }, png2);
+  const dropped = await fileAction(page, () =>
+    page.evaluate((data) => {
+      const bytes = Uint8Array.from(atob(data), (ch) => ch.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
+      const el = document.querySelector('[data-testid="canvas"]')!;
+      el.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, png2),
+  );
+  expect(dropped).toBe(true);
   await expect(page.getByTestId('doc-name')).toContainText('dropped.png · 30×50');
   expect(await liveCounts(page)).toEqual([0, 1500, 0]);
 });
 
 test('a 4096x4096 photo opens and paints; brush size keys and Alt+wheel', async ({ page }) => {
-  test.setTimeout(240_000); // encoding a 64 MB PNG on a busy 2-core machine
+  test.setTimeout(240_000); // a 48 MB image through the file chooser, decoded and painted on a busy machine
   await page.goto('/');
-  const big = pngFile('big.png', 4096, 4096, 3, (x, y) => [(x >> 4) & 255, (y >> 4) & 255, 90]);
-  await chooseFile(page, 'Open image', big);
-  await expect(page.getByTestId('doc-name')).toContainText('big.png · 4096×4096', { timeout: 120_000 });
+  const n = 4096;
+  const rgb = new Uint8Array(n * n * 3);
+  for (let y = 0, i = 0; y < n; y++) {
+    for (let x = 0; x < n; x++, i += 3) {
+      rgb[i] = (x >> 4) & 255;
+      rgb[i + 1] = (y >> 4) & 255;
+      rgb[i + 2] = 90;
+    }
+  }
+  const big = { name: 'big.png', mimeType: 'image/png', buffer: encodePng(n, n, 3, rgb) };
+  expect(await chooseFile(page, 'Open image', big, { timeout: 120_000 })).toBe(true);
+  await expect(page.getByTestId('doc-name')).toContainText('big.png · 4096×4096');
+  const px = await page.evaluate(() => {
+    const im = window.__defectStudio!.editor.getImage()!;
+    const i = (1234 * im.width + 3000) * 4;
+    return Array.from(im.data.slice(i, i + 4));
+  });
+  expect(px).toEqual([(3000 >> 4) & 255, (1234 >> 4) & 255, 90, 255]);
   await page.getByRole('radio', { name: 'Defect' }).check();
   await page.getByRole('button', { name: 'Brush', exact: true }).click();
-  const size0 = await page.evaluate(() => window.__defectStudio!.editor.getSettings().size);
+  const size0 = await toolSize(page);
   await page.getByTestId('canvas').hover();
   await page.keyboard.press(']');
-  const size1 = await page.evaluate(() => window.__defectStudio!.editor.getSettings().size);
-  expect(size1).toBeGreaterThan(size0);
+  await expect.poll(() => toolSize(page)).toBeGreaterThan(size0);
+  const size1 = await toolSize(page);
   await page.keyboard.down('Alt');
   await page.mouse.wheel(0, -200);
   await page.keyboard.up('Alt');
-  const size2 = await page.evaluate(() => window.__defectStudio!.editor.getSettings().size);
-  expect(size2).toBeGreaterThan(size1);
+  await expect.poll(() => toolSize(page)).toBeGreaterThan(size1);
   await page.evaluate(() => window.__defectStudio!.editor.setSize(200));
-  const zoom = await page.evaluate(() => window.__defectStudio!.editor.getViewport().zoom);
+  const zoom = (await viewport(page)).zoom;
   await dragImage(page, [[1000, 1000], [2000, 1500], [3000, 1000]]);
   const c = await liveCounts(page);
   // a 200 px wide stroke about 2240 px long
@@ -321,4 +338,44 @@ test('a 4096x4096 photo opens and paints; brush size keys and Alt+wheel', async 
   await page.getByRole('button', { name: 'Undo' }).click();
   expect(await liveCounts(page)).toEqual([0, 4096 * 4096, 0]);
   expect(await page.evaluate(() => window.__defectStudio!.editor.getViewport().zoom)).toBe(zoom);
+});
+
+/** Drops `files` onto the canvas one right after the other (one task: none of them has been read yet). */
+async function dropFilesAtOnce(page: Page, files: { name: string; b64: string }[], thenClickSample?: string) {
+  await page.evaluate(
+    ({ files, sample }) => {
+      const el = document.querySelector('[data-testid="canvas"]')!;
+      for (const f of files) {
+        const dt = new DataTransfer();
+        dt.items.add(new File([Uint8Array.from(atob(f.b64), (ch) => ch.charCodeAt(0))], f.name, { type: 'image/png' }));
+        el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }
+      if (sample) document.querySelector<HTMLButtonElement>(`button[aria-label="${sample}"]`)!.click();
+    },
+    { files, sample: thenClickSample },
+  );
+}
+
+test('file actions land in the order chosen: the later open wins, a sample chosen meanwhile wins', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.getByTestId('welcome')).toBeVisible();
+  // A big photo takes a while to decode, a tiny one no time: still the tiny one, chosen last, is what stays open.
+  const n = 1500;
+  const big = encodePng(n, n, 3, new Uint8Array(n * n * 3).fill(77)).toString('base64');
+  const tiny = pngFile('tiny.png', 8, 6, 4, () => [1, 2, 3, 255]).buffer.toString('base64');
+  await dropFilesAtOnce(page, [
+    { name: 'big.png', b64: big },
+    { name: 'tiny.png', b64: tiny },
+  ]);
+  await page.evaluate(() => window.__defectStudio!.files.idle());
+  await expect(page.getByTestId('doc-name')).toHaveText('tiny.png · 8×6');
+  expect(await page.evaluate(() => window.__defectStudio!.editor.imageRevision)).toBe(2); // both opened, in order
+
+  // "New", then a sample clicked while a dropped photo is still being read: the sample stays.
+  await page.getByRole('button', { name: 'New' }).click();
+  await expect(page.getByTestId('welcome')).toBeVisible();
+  await dropFilesAtOnce(page, [{ name: 'big.png', b64: big }], 'Leather');
+  await page.evaluate(() => window.__defectStudio!.files.idle());
+  await expect(page.getByTestId('doc-name')).toHaveText('Leather.png · 512×512');
+  expect(await page.evaluate(() => window.__defectStudio!.files.last)).toEqual({ label: 'Opening big.png…', ok: false });
 });

@@ -20,10 +20,10 @@ test('the built-in pack loads by default and generates', async ({ page }) => {
   const progress = page.getByRole('progressbar', { name: 'Generation progress' });
   await expect(progress).toHaveAttribute('aria-valuenow', '3', { timeout: 180_000 });
   await expect(page.getByRole('button', { name: 'Export', exact: true })).toBeVisible({ timeout: 180_000 });
-  expect(await page.evaluate(() => window.__defectStudioGeneration!.overlay.frames)).toBe(3);
+  expect(await page.evaluate(() => window.__defectStudio!.generation.overlay.frames)).toBe(3);
   const doc = await documentPixels(page);
   const res = await page.evaluate(() => {
-    const r = [...window.__defectStudioGeneration!.results.values()][0];
+    const r = [...window.__defectStudio!.generation.results.values()][0];
     return { data: Array.from(r.image.data), mask: Array.from(r.mask) };
   });
   let outsideDiff = 0, maskWrong = 0, insideChanged = 0;

@@ -53,10 +53,13 @@ export async function paintDefect(page: Page, from: [number, number] = [100, 110
   const toScreen = ([x, y]: [number, number]) => [box.x + vp.x + x * vp.zoom, box.y + vp.y + y * vp.zoom] as const;
   const a = toScreen(from);
   const b = toScreen(to);
+  const undoSteps = () => page.evaluate(() => window.__defectStudio!.editor.history.undoCount);
+  const steps = await undoSteps();
   await page.mouse.move(a[0], a[1]);
   await page.mouse.down();
   for (let i = 1; i <= 10; i++) await page.mouse.move(a[0] + ((b[0] - a[0]) * i) / 10, a[1] + ((b[1] - a[1]) * i) / 10);
   await page.mouse.up();
+  await expect.poll(undoSteps, { message: 'the stroke is committed' }).toBe(steps + 1);
   const n = await defectCount(page);
   expect(n).toBeGreaterThan(50);
   return n;

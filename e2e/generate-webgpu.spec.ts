@@ -21,12 +21,12 @@ test('WebGPU backend: load, generate, exact paste', async ({ page }) => {
   const progress = page.getByRole('progressbar', { name: 'Generation progress' });
   await expect(progress).toHaveAttribute('aria-valuenow', '2', { timeout: 180_000 });
   await expect(page.getByRole('button', { name: 'Export', exact: true })).toBeVisible({ timeout: 180_000 });
-  expect(await page.evaluate(() => window.__defectStudioGeneration!.overlay.frames)).toBe(2);
-  const t = await page.evaluate(() => window.__defectStudioGeneration!.timings);
+  expect(await page.evaluate(() => window.__defectStudio!.generation.overlay.frames)).toBe(2);
+  const t = await page.evaluate(() => window.__defectStudio!.generation.timings);
   console.log(`WebGPU run: first preview ${Math.round(t.firstPreviewAt - t.clickAt)} ms, total ${Math.round(t.doneAt - t.clickAt)} ms`);
   const doc = await documentPixels(page);
   const res = await page.evaluate(() => {
-    const r = [...window.__defectStudioGeneration!.results.values()][0];
+    const r = [...window.__defectStudio!.generation.results.values()][0];
     return { data: Array.from(r.image.data), mask: Array.from(r.mask) };
   });
   let outsideDiff = 0, maskWrong = 0, nonFinite = 0;
@@ -42,7 +42,7 @@ test('WebGPU backend: load, generate, exact paste', async ({ page }) => {
   await expect(page.getByText(/webgpu/).first()).toBeVisible();
 
   // A lost GPU device falls back to WASM, says so, and the next run works.
-  await page.evaluate(() => window.__defectStudioGeneration!.simulateDeviceLost());
+  await page.evaluate(() => window.__defectStudio!.generation.simulateDeviceLost());
   await expect(page.getByTestId('backend-in-use')).toContainText('WASM', { timeout: 60_000 });
   await expect(page.getByTestId('generation-notice')).toContainText('GPU device was lost');
   await page.getByRole('button', { name: 'Generate' }).click();

@@ -16,7 +16,7 @@ test.describe('generation (WASM)', () => {
     await paintDefect(page);
     await setField(page, 'Steps', '4');
     await page.getByRole('textbox', { name: 'Prompt' }).fill('a metal surface with a scratch');
-    const framesBefore = await page.evaluate(() => window.__defectStudioGeneration!.overlay.frames);
+    const framesBefore = await page.evaluate(() => window.__defectStudio!.generation.overlay.frames);
 
     await page.getByRole('button', { name: 'Generate' }).click();
     const progress = page.getByRole('progressbar', { name: 'Generation progress' });
@@ -26,7 +26,7 @@ test.describe('generation (WASM)', () => {
     await expect(page.getByRole('button', { name: 'Export', exact: true })).toBeVisible({ timeout: 60_000 });
     await expect(page.getByRole('button', { name: 'Generate' })).toBeEnabled();
     // One preview frame per step.
-    const frames = await page.evaluate(() => window.__defectStudioGeneration!.overlay.frames);
+    const frames = await page.evaluate(() => window.__defectStudio!.generation.overlay.frames);
     expect(frames - framesBefore).toBe(4);
 
     // The result shows above the photo; hold Tab for the original; the Compare slider wipes.
@@ -113,18 +113,18 @@ test.describe('generation (WASM)', () => {
           check();
         }),
     );
-    await expect(page.getByRole('button', { name: 'Generate' })).toBeEnabled({ timeout: 10_000 });
+    await expect(page.getByRole('button', { name: 'Generate' })).toBeEnabled();
     await expect(page.getByTestId('generation-notice')).toContainText('Stopped');
     const stoppedAt = Number(await progress.getAttribute('aria-valuenow'));
     expect(stoppedAt).toBeLessThan(1000);
     expect(stoppedAt).toBeGreaterThanOrEqual(clickedAt);
     // The worker finished at most the step under way when the cancel arrived.
-    const cancel = await page.evaluate(() => window.__defectStudioGeneration!.lastCancel);
+    const cancel = await page.evaluate(() => window.__defectStudio!.generation.lastCancel);
     expect(cancel.stepsAtCancel).toBeGreaterThanOrEqual(2);
     expect(cancel.stepsDone - cancel.stepsAtCancel).toBeLessThanOrEqual(1);
     await expect(page.getByRole('button', { name: 'Export', exact: true })).toHaveCount(0);
-    expect(await page.evaluate(() => window.__defectStudioGeneration!.results.size)).toBe(0);
-    expect(await page.evaluate(() => window.__defectStudioGeneration!.overlay.content)).toBeNull();
+    expect(await page.evaluate(() => window.__defectStudio!.generation.results.size)).toBe(0);
+    expect(await page.evaluate(() => window.__defectStudio!.generation.overlay.content)).toBeNull();
   });
 
   test('variants, accept, and a dataset in the MVTec AD layout', async ({ page }) => {
@@ -137,7 +137,7 @@ test.describe('generation (WASM)', () => {
     await page.getByRole('textbox', { name: 'Prompt' }).fill('a metal surface with a scratch');
     await page.keyboard.press('Control+Enter');
     await expect(page.getByRole('listitem')).toHaveCount(2, { timeout: 60_000 });
-    const g = await page.evaluate(() => ({ frames: window.__defectStudioGeneration!.overlay.frames, decoded: window.__defectStudioGeneration!.overlay.decodedFrames }));
+    const g = await page.evaluate(() => ({ frames: window.__defectStudio!.generation.overlay.frames, decoded: window.__defectStudio!.generation.overlay.decodedFrames }));
     expect(g).toEqual({ frames: 4, decoded: 2 });
     for (const item of await page.getByRole('listitem').all()) {
       await item.click();
@@ -170,9 +170,39 @@ test.describe('generation (WASM)', () => {
     await openApp(page);
     await openSample(page);
     const painted = await paintDefect(page);
-    await page.evaluate(() => window.__defectStudioGeneration!.crashWorker());
+    await page.evaluate(() => window.__defectStudio!.generation.crashWorker());
     await expect(page.getByTestId('generation-notice')).toContainText('restarted');
     expect(await defectCount(page)).toBe(painted);
+    await setField(page, 'Steps', '2');
+    await page.getByRole('button', { name: 'Generate' }).click();
+    await expect(page.getByRole('button', { name: 'Export', exact: true })).toBeVisible({ timeout: 90_000 });
+  });
+
+  test('a worker crash while the model loads: the new load wins, no stale error', async ({ page }) => {
+    // Hold the UNet download until the worker that asked for it has been crashed.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let held = 0;
+    await page.route(
+      (u) => u.pathname.endsWith('/test-packs/tiny-builtin/unet/model.onnx'),
+      async (route) => {
+        held++;
+        await gate;
+        await route.fallback().catch(() => undefined); // the crashed worker's request may be gone
+      },
+    );
+    await page.goto('/?model=/test-packs/tiny-builtin/');
+    await expect.poll(() => held, { message: 'the load asks for the UNet' }).toBeGreaterThanOrEqual(1);
+    await expect(page.getByTestId('model-status')).toHaveText('loading…');
+    await page.evaluate(() => window.__defectStudio!.generation.crashWorker());
+    await expect(page.getByTestId('generation-notice')).toContainText('restarted');
+    release();
+    await expect(page.getByTestId('model-status')).toHaveText(/^ready/, { timeout: 90_000 });
+    // The crashed worker's load neither failed the model nor left an error behind.
+    await expect(page.getByTestId('generation-error')).toHaveCount(0);
+    await expect(page.getByRole('button', { name: 'Retry loading' })).toHaveCount(0);
+    await openSample(page);
+    await paintDefect(page);
     await setField(page, 'Steps', '2');
     await page.getByRole('button', { name: 'Generate' }).click();
     await expect(page.getByRole('button', { name: 'Export', exact: true })).toBeVisible({ timeout: 90_000 });

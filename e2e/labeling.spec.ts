@@ -3,6 +3,7 @@ import { decode, encode } from 'fast-png';
 import { unzipSync } from 'fflate';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { flushAutosave } from './app';
 
 /** Counts per class id [background, object, defect] of the live trimap in the page. */
 function liveCounts(page: Page): Promise<[number, number, number]> {
@@ -185,7 +186,7 @@ test('a folder of three photos: wand and brush on two, keys step between them, r
   await page.keyboard.press('d');
   await expect(page.getByTestId('doc-name')).toContainText('p2.png');
   await expect(strip.getByRole('button', { name: 'p2.png: defect labelled' })).toBeVisible();
-  await page.evaluate(() => (window.__defectStudio as unknown as { autosave: { flush(): Promise<void> } }).autosave.flush());
+  await flushAutosave(page);
 
   // Reload: the folder, the open photo and its history come back
   await page.reload();

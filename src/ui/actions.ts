@@ -21,6 +21,7 @@ import {
   type PickedFile,
 } from './imageIO';
 import { useMessages, useUi } from './stores';
+import { registerTestHook, type FileActionsHook, type SessionHook } from './testHook';
 
 function reportError(e: unknown, fallback: string): void {
   const text = e instanceof UserFacingError || e instanceof EditorError ? e.message : `${fallback} (${e instanceof Error ? e.message : String(e)})`;
@@ -36,17 +37,60 @@ async function busy<T>(label: string, f: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function openImageFile(file: Blob, name = (file as File).name || 'pasted image.png'): Promise<boolean> {
-  try {
-    const image = await busy(`Opening ${name}…`, () => decodeImageBlob(file, name));
-    await leaveFolder();
-    editor.loadImage(image, name);
-    useMessages.getState().clear();
-    return true;
-  } catch (e) {
-    reportError(e, `Could not open "${name}"`);
-    return false;
-  }
+// ---- file actions -----------------------------------------------------------------------------------------
+//
+// Opening and importing files is asynchronous (reading, decoding). File actions run one after another, in
+// the order they were asked for, so that each applies to the document the previous one left: an import
+// chosen while a big photo is still opening lands on that photo, and two opens end with the later one.
+// A sample or "New" (immediate) chosen while a file action waits or runs wins: that action is dropped.
+
+let queue: Promise<unknown> = Promise.resolve();
+/** Increments on every immediate document choice (sample, New). */
+let documentChoice = 0;
+
+const fileActions: FileActionsHook = {
+  started: 0,
+  finished: 0,
+  last: null,
+  idle: () => queue.then(() => undefined),
+};
+
+/** Runs `f` after every file action asked for before it; the status bar says what is under way. */
+function fileAction(label: string, f: (stillWanted: () => boolean) => Promise<boolean>): Promise<boolean> {
+  fileActions.started++;
+  const choice = documentChoice;
+  const stillWanted = () => choice === documentChoice;
+  const run = queue.then(async () => {
+    let ok = false;
+    useUi.getState().set({ busy: label });
+    try {
+      ok = stillWanted() && (await f(stillWanted));
+    } finally {
+      fileActions.finished++;
+      fileActions.last = { label, ok };
+      if (fileActions.finished === fileActions.started) useUi.getState().set({ busy: null });
+    }
+    return ok;
+  });
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+export function openImageFile(file: Blob, name = (file as File).name || 'pasted image.png'): Promise<boolean> {
+  return fileAction(`Opening ${name}…`, async (stillWanted) => {
+    try {
+      const image = await decodeImageBlob(file, name);
+      if (!stillWanted()) return false;
+      await leaveFolder();
+      if (!stillWanted()) return false;
+      editor.loadImage(image, name);
+      useMessages.getState().clear();
+      return true;
+    } catch (e) {
+      reportError(e, `Could not open "${name}"`);
+      return false;
+    }
+  });
 }
 
 export async function openImageDialog(): Promise<void> {
@@ -55,36 +99,43 @@ export async function openImageDialog(): Promise<void> {
 }
 
 export async function openSample(id: SampleId): Promise<void> {
+  documentChoice++;
   const info = SAMPLES.find((s) => s.id === id);
   await leaveFolder();
   editor.loadImage(generateSample(id), `${info?.label ?? id}.png`);
   useMessages.getState().clear();
 }
 
-export async function importTrimapFile(file: Blob, name = (file as File).name || 'trimap.png'): Promise<boolean> {
-  try {
-    if (!editor.hasDocument()) throw new UserFacingError('Open an image before importing a trimap.');
-    const t = decodeTrimapPng(await readFileBytes(file));
-    editor.importTrimap(t);
-    useMessages.getState().clear();
-    return true;
-  } catch (e) {
-    reportError(e, `Could not import "${name}" as a trimap`);
-    return false;
-  }
+export function importTrimapFile(file: Blob, name = (file as File).name || 'trimap.png'): Promise<boolean> {
+  return fileAction(`Importing ${name}…`, async (stillWanted) => {
+    try {
+      if (!editor.hasDocument()) throw new UserFacingError('Open an image before importing a trimap.');
+      const t = decodeTrimapPng(await readFileBytes(file));
+      if (!stillWanted()) return false;
+      editor.importTrimap(t);
+      useMessages.getState().clear();
+      return true;
+    } catch (e) {
+      reportError(e, `Could not import "${name}" as a trimap`);
+      return false;
+    }
+  });
 }
 
-export async function importMaskFile(file: Blob, name = (file as File).name || 'mask.png'): Promise<boolean> {
-  try {
-    if (!editor.hasDocument()) throw new UserFacingError('Open an image before importing a mask.');
-    const m = decodeMaskPng(await readFileBytes(file));
-    editor.importMask(m);
-    useMessages.getState().clear();
-    return true;
-  } catch (e) {
-    reportError(e, `Could not import "${name}" as a mask`);
-    return false;
-  }
+export function importMaskFile(file: Blob, name = (file as File).name || 'mask.png'): Promise<boolean> {
+  return fileAction(`Importing ${name}…`, async (stillWanted) => {
+    try {
+      if (!editor.hasDocument()) throw new UserFacingError('Open an image before importing a mask.');
+      const m = decodeMaskPng(await readFileBytes(file));
+      if (!stillWanted()) return false;
+      editor.importMask(m);
+      useMessages.getState().clear();
+      return true;
+    } catch (e) {
+      reportError(e, `Could not import "${name}" as a mask`);
+      return false;
+    }
+  });
 }
 
 export async function importTrimapDialog(): Promise<void> {
@@ -115,6 +166,10 @@ const saveOpts = {
 
 let autosaver: Autosaver | null = null;
 let starting: Promise<void> | null = null;
+let markRestored: () => void = () => {};
+const sessionLookedUp = new Promise<void>((resolve) => (markRestored = resolve));
+const session: SessionHook = { restored: () => sessionLookedUp, flush: () => flushSession(), folder: () => folder };
+registerTestHook({ files: fileActions, session });
 
 export function getAutosaver(): Autosaver | null {
   return autosaver;
@@ -127,20 +182,19 @@ export function startAutosave(): Promise<void> {
 }
 
 async function startAutosaveOnce(): Promise<void> {
-  if (typeof indexedDB === 'undefined') {
+  try {
+    await restoreAndAutosave();
+  } finally {
     useUi.getState().set({ restored: true });
-    return;
+    markRestored();
   }
+}
+
+async function restoreAndAutosave(): Promise<void> {
+  if (typeof indexedDB === 'undefined') return;
   autosaver = new Autosaver(editor, new SessionDb(indexedDB), saveOpts);
-  if (window.__defectStudio) {
-    const hooks = window.__defectStudio as Record<string, unknown>;
-    // e2e: `autosave.flush()` saves whatever is open (a single image or the folder's current one)
-    hooks.autosave = { flush: () => (folder?.active ? folder.flush() : autosaver?.flush()) };
-    hooks.folder = folder;
-  }
   try {
     if (folder && !editor.hasDocument() && (await folder.restore(() => !editor.hasDocument()))) {
-      useUi.getState().set({ restored: true });
       addFlushListeners();
       return; // the single-image autosaver starts when the folder is left
     }
@@ -157,17 +211,22 @@ async function startAutosaveOnce(): Promise<void> {
   }
   autosaver.start();
   addFlushListeners();
-  useUi.getState().set({ restored: true });
+}
+
+/** Saves whatever is open now (a single image or the folder's current one). */
+function flushSession(): Promise<void> {
+  return (folder?.active ? folder.flush() : autosaver?.flush()) ?? Promise.resolve();
 }
 
 function addFlushListeners(): void {
-  const flushSoon = () => void (folder?.active ? folder.flush() : autosaver?.flush());
+  const flushSoon = () => void flushSession();
   window.addEventListener('pagehide', flushSoon);
   document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flushSoon());
 }
 
 /** "New": closes the document and forgets the saved session. */
 export async function newDocument(): Promise<void> {
+  documentChoice++;
   await leaveFolder();
   editor.clearDocument();
   useMessages.getState().clear();
@@ -192,15 +251,16 @@ async function leaveFolder(): Promise<void> {
   autosaver?.start();
 }
 
-/** Opens the images of a folder (or of a multi-file pick / drop) as a folder session. */
-export async function openFolderFiles(name: string, picked: PickedFile[]): Promise<boolean> {
-  try {
-    await startAutosave();
-    if (!folder) throw new UserFacingError('Folder sessions need IndexedDB, which this browser does not offer here.');
-    if (!picked.length) throw new UserFacingError(`"${name}" has no PNG, JPEG, WebP or BMP images.`);
-    const f = folder;
-    await busy(`Opening ${picked.length} images of ${name}…`, async () => {
+/** Opens the images of a folder (or of a multi-file pick / drop) as a folder session (a file action). */
+export function openFolderFiles(name: string, picked: PickedFile[]): Promise<boolean> {
+  return fileAction(`Opening ${picked.length} images of ${name}…`, async (stillWanted) => {
+    try {
+      await startAutosave();
+      if (!folder) throw new UserFacingError('Folder sessions need IndexedDB, which this browser does not offer here.');
+      if (!picked.length) throw new UserFacingError(`"${name}" has no PNG, JPEG, WebP or BMP images.`);
+      const f = folder;
       const files = await Promise.all(picked.map(async (p) => ({ name: p.path, type: p.file.type, bytes: await readFileBytes(p.file) })));
+      if (!stillWanted()) return false;
       // the single-image autosaver must not save the folder's images
       await autosaver?.flush();
       autosaver?.stop();
@@ -210,13 +270,13 @@ export async function openFolderFiles(name: string, picked: PickedFile[]): Promi
         if (!f.active) autosaver?.start();
         throw e;
       }
-    });
-    useMessages.getState().clear();
-    return true;
-  } catch (e) {
-    reportError(e, `Could not open the folder "${name}"`);
-    return false;
-  }
+      useMessages.getState().clear();
+      return true;
+    } catch (e) {
+      reportError(e, `Could not open the folder "${name}"`);
+      return false;
+    }
+  });
 }
 
 export async function openFolderDialog(directory = true): Promise<void> {

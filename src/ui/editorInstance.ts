@@ -13,6 +13,7 @@ import { useSyncExternalStore } from 'react';
 import { Editor, type EditorChange } from '../editor/Editor';
 import type { Viewport } from '../editor/viewport';
 import type { ToolSettings } from '../editor/tools';
+import { registerTestHook } from './testHook';
 
 export { generateSample, SAMPLES, SAMPLE_SIZE, type SampleId, type SampleInfo } from '../editor/samples';
 export type { EditorChange } from '../editor/Editor';
@@ -21,12 +22,7 @@ export { Editor };
 /** The page's editor (a singleton). */
 export const editor = new Editor();
 
-declare global {
-  interface Window {
-    __defectStudio?: { editor: Editor };
-  }
-}
-if (typeof window !== 'undefined') window.__defectStudio = { ...(window.__defectStudio ?? {}), editor };
+registerTestHook({ editor });
 
 function subscribeTo(types: EditorChange['type'][]) {
   return (onChange: () => void) =>

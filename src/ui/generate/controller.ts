@@ -8,6 +8,7 @@ import { validateSettings } from '../../core/settings';
 import { applyPackDefaults, settingsToRequest, useModel, useResults, useRun, useSettings } from './stores';
 import { overlay, resultBuffers, thumbnails } from './buffers';
 import { downloadBytes } from '../imageIO';
+import { registerTestHook } from '../testHook';
 import pkg from '../../../package.json';
 
 export const APP_VERSION: string = pkg.version;
@@ -64,9 +65,13 @@ export function ensureModel(force = false): Promise<boolean> {
   const c = getClient(backend);
   const packUrl = packUrlFromLocation();
   useModel.setState({ status: 'loading', packUrl, loaded: 0, total: 0, file: '', error: '' });
-  const p = c
-    .load(packUrl, backend, (m) => useModel.setState({ loaded: m.loaded, total: m.total, file: m.file, fromCache: m.fromCache }))
+  // A load that a newer one replaced (the worker restarted, the backend changed) reports nothing: whoever
+  // waits on it gets the newer load's outcome.
+  const superseded = () => loading !== null && loading !== p;
+  const p: Promise<boolean> = c
+    .load(packUrl, backend, (m) => !superseded() && useModel.setState({ loaded: m.loaded, total: m.total, file: m.file, fromCache: m.fromCache }))
     .then((m) => {
+      if (superseded()) return loading!;
       useModel.setState({
         status: 'ready',
         backend: m.backend,
@@ -83,6 +88,7 @@ export function ensureModel(force = false): Promise<boolean> {
       return true;
     })
     .catch((e: Error) => {
+      if (superseded()) return loading!;
       if (c !== client) return false;
       useModel.setState({ status: 'error', error: e.message });
       useRun.setState({ error: { title: errorTitle('model-load'), message: e.message } });
@@ -312,25 +318,13 @@ export function exportDatasetZip(): void {
 }
 
 // Tests and benchmarks read counters here (never pixels through React).
-declare global {
-  interface Window {
-    __defectStudioGeneration?: {
-      overlay: typeof overlay;
-      timings: typeof lastRunTimings;
-      lastCancel: typeof lastCancel;
-      results: typeof resultBuffers;
-      crashWorker: () => void;
-      simulateDeviceLost: () => void;
-    };
-  }
-}
-if (typeof window !== 'undefined') {
-  window.__defectStudioGeneration = {
+registerTestHook({
+  generation: {
     overlay,
     timings: lastRunTimings,
     lastCancel,
     results: resultBuffers,
     crashWorker: () => client?.crash('the generation worker was stopped (test)'),
     simulateDeviceLost: () => client?.simulateDeviceLost(),
-  };
-}
+  },
+});
