@@ -26,18 +26,39 @@ import type { FinalConv } from '../src/core/models/onnx/decoder-head';
 import {
   adaptDecoderHead,
   createDecoderAdapter,
+  edgeMetrics,
   createRuntimeGram,
   maskedMse,
   mulberry32,
   type GramKernel,
   DEFAULT_ADAPTATION,
 } from '../src/core/diffusion/adaptation';
-import type { AdaptationSettings } from '../src/core/diffusion/types';
+import type { AdaptationReport, AdaptationSettings } from '../src/core/diffusion/types';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SAMPLES = join(ROOT, 'bench', 'results', 'adaptation', 'samples');
 export const SETTINGS: AdaptationSettings = { ...DEFAULT_ADAPTATION };
 const SWEEP_MU = [1e-3, 1e3, 1e4, 1e5, 1e6];
+/** The reference loss first (rim weight 0), then the rim term at a few weights (adapter.ts, EDGE_BAND). */
+const RIM_VARIANTS = [
+  { label: 'reference loss', weight: 0, px: 2 },
+  ...[3, 10, 30, 100, 300].map((weight) => ({ label: `rim term w=${weight}, 2 px`, weight, px: 2 })),
+  { label: 'rim term w=30, 1 px', weight: 30, px: 1 },
+];
+
+/** Mean |a - b| in 8-bit levels inside the mask, both clamped and rounded as the paste writes them. */
+function levelChange(a: Float32Array, b: Float32Array, mask: Uint8Array): number {
+  const plane = mask.length;
+  const lv = (v: number) => Math.min(255, Math.max(0, Math.round((v + 1) * 127.5)));
+  let s = 0;
+  let n = 0;
+  for (let i = 0; i < plane; i++) {
+    if (!mask[i]) continue;
+    for (let c = 0; c < 3; c++) s += Math.abs(lv(a[c * plane + i]) - lv(b[c * plane + i]));
+    n += 3;
+  }
+  return n ? s / n : NaN;
+}
 const SWEEP_N = 20;
 
 const clamp = (a: Float32Array) => a.map((v) => Math.max(-1, Math.min(1, v)));
@@ -87,22 +108,32 @@ async function quality(runtime: Runtime): Promise<{ rows: Row[]; detail: unknown
       seamAfter: number;
       defectVsGen: number;
       ms: number;
+      /** Final output (the paste), per variant: edge step, rim error, change inside vs the plain decode (levels). */
+      out: Record<string, { edge: number; rim: number; change: number; contrast: number }>;
+      inputEdge: number;
     }[] = [];
     for (const s of meta.samples) {
       const latent = f32(join(dir, `${s.name}.latent.f32`));
       const xGen = f32(join(dir, `${s.name}.xgen.f32`));
       const xOk = f32(join(dir, `${s.name}.xok.f32`));
       const defect = new Uint8Array(readFileSync(join(dir, `${s.name}.defect.u8`)));
-      const { image, report } = await handle.adapter.adapt({
-        latent,
-        latentShape: s.latentShape,
-        xGen,
-        xOk,
-        defect,
-        width: s.width,
-        height: s.height,
-        settings: SETTINGS,
-      });
+      const args = { latent, latentShape: s.latentShape, xGen, xOk, defect, width: s.width, height: s.height, settings: SETTINGS };
+      const plain = edgeMetrics(xGen, xOk, defect, s.width, s.height);
+      const out: Record<string, { edge: number; rim: number; change: number; contrast: number }> = {
+        none: { edge: plain.edgeStep, rim: plain.innerBand, change: 0, contrast: levelChange(xGen, xOk, defect) },
+      };
+      let first: { image: Float32Array; report: AdaptationReport } | undefined;
+      for (const v of RIM_VARIANTS) {
+        const r = await handle.adapter.adapt({ ...args, edgeBand: { weight: v.weight, px: v.px } });
+        first ??= r;
+        out[v.label] = {
+          edge: r.report.edgeStepAfter!,
+          rim: r.report.innerBandAfter!,
+          change: levelChange(r.image, xGen, defect),
+          contrast: levelChange(r.image, xOk, defect),
+        };
+      }
+      const { image, report } = first!;
       per.push({
         name: s.name,
         family: s.family,
@@ -113,6 +144,24 @@ async function quality(runtime: Runtime): Promise<{ rows: Row[]; detail: unknown
         seamAfter: report.seamMseAfter!,
         defectVsGen: maskedMse(clamp(image), clamp(xGen), defect),
         ms: report.ms!,
+        out,
+        inputEdge: plain.inputEdgeStep,
+      });
+    }
+    // What the user receives: the pasted result (input outside the defect), with no adaptation, the reference loss
+    // and the rim term; in 8-bit levels at 256x256 (the samples' native size, so this is the output image).
+    for (const label of ['none', ...RIM_VARIANTS.map((v) => v.label)]) {
+      rows.push({
+        case: `final output ${id}`,
+        method: label === 'none' ? 'no adaptation (plain decode pasted)' : `closed form, ${label}`,
+        samples: per.length,
+        'edge step (levels)': +mean(per.map((p) => p.out[label].edge)).toFixed(3),
+        "input's own step there": +mean(per.map((p) => p.inputEdge)).toFixed(3),
+        'edge step lower than none': label === 'none' ? '' : `${per.filter((p) => p.out[label].edge < p.out.none.edge).length}/${per.length}`,
+        'rim |out - input| (levels)': +mean(per.map((p) => p.out[label].rim)).toFixed(3),
+        'change inside vs plain (levels)': +mean(per.map((p) => p.out[label].change)).toFixed(3),
+        // how much defect is left: the generated region's difference from the input it replaces
+        'defect |out - input| (levels)': +mean(per.map((p) => p.out[label].contrast)).toFixed(3),
       });
     }
     if (process.env.ADAPT_BENCH_SWEEP !== '0') {

@@ -47,7 +47,21 @@ export interface GenerateResult {
 export interface AdaptationReport {
   applied: boolean;
   notice?: string; // why it was skipped
-  /** Mean squared error of the decoded image vs the input, outside the defect, before and after. */
+  /**
+   * What the user receives (the paste: input outside the defect, the decode inside), at the model's native
+   * resolution, in 8-bit levels, with the plain decode (before) and the adapted one (after): the mean step across
+   * the defect's edge (4-neighbour pairs), the input's own step at the same pairs, and the mean |output - input|
+   * over the defect's 2-pixel rim.
+   */
+  edgeStepBefore?: number;
+  edgeStepAfter?: number;
+  inputEdgeStep?: number;
+  innerBandBefore?: number;
+  innerBandAfter?: number;
+  /**
+   * Diagnostics of the decode before the paste (no output pixel shows them: the paste keeps the input outside
+   * the defect). Mean squared error of the decoded image vs the input, outside the defect, before and after.
+   */
   backgroundMseBefore?: number;
   backgroundMseAfter?: number;
   /** Same in a 4-pixel band around the defect's edge. */
@@ -86,5 +100,7 @@ export interface DecoderAdapter {
     height: number;
     settings: AdaptationSettings;
     signal?: AbortSignal;
+    /** The rim term of the closed-form adapter (weight, width in pixels); see adaptation/adapter.ts. */
+    edgeBand?: { weight: number; px: number };
   }): Promise<{ image: Float32Array; report: AdaptationReport }>;
 }

@@ -13,7 +13,7 @@ import { buildGramModel } from '../../models/onnx/build';
 import { float32ToHalfArray, halfArrayToFloat32 } from '../../models/onnx/half';
 import { conv2d, resolveConv } from './conv';
 import { type GramKernel, type HeadSolution, solveHead } from './solve';
-import { invertMask, maskedMse, seamBand } from './metrics';
+import { edgeMetrics, insideDistance, invertMask, maskedMse, seamBand } from './metrics';
 import { DEFAULT_ADAPTATION_SETTINGS } from '../../settings';
 
 /** The reference adaptation settings (defined with every other default in src/core/settings). */
@@ -33,12 +33,32 @@ export interface HeadAdaptationInput {
   gram?: GramKernel;
   seed?: number;
   signal?: AbortSignal;
+  /**
+   * Rim term: defect pixels within `px` pixels of the edge are also pulled towards the input, with weight
+   * `weight * (px - d + 1) / px` at distance d (on top of the defect term's 1), so that the generated region
+   * meets its surroundings where the paste joins them. Default EDGE_BAND.
+   */
+  edgeBand?: { weight: number; px: number };
 }
+
+/** The rim term's default (docs/adaptation.md): off, the reference loss. */
+export const EDGE_BAND = { weight: 0, px: 2 };
 
 export interface HeadAdaptationResult {
   image: Float32Array;
   report: AdaptationReport;
   solution: HeadSolution;
+}
+
+/** Pixels of the image size at which `mu` is given: 256 x 256 (docs/adaptation.md). */
+export const MU_REFERENCE_PIXELS = 256 * 256;
+
+/**
+ * The ridge weight used for an image of `pixels` pixels: the data term is a sum over pixels, so mu scales with
+ * the pixel count to keep the same balance at every resolution (mu as set applies at 256 x 256).
+ */
+export function effectiveMu(mu: number, pixels: number): number {
+  return (mu * pixels) / MU_REFERENCE_PIXELS;
 }
 
 /** Solves for the adapted final convolution and recomputes the decoded image with it. */
@@ -56,8 +76,20 @@ export async function adaptDecoderHead(input: HeadAdaptationInput): Promise<Head
   const target = new Float32Array(3 * nPix);
   const pixelWeight = new Float32Array(nPix);
   const bgW = input.settings.backgroundWeight;
+  const edge = input.edgeBand ?? EDGE_BAND;
+  const rim = edge.weight > 0 && edge.px >= 1 ? insideDistance(input.defect, input.width, input.height, edge.px) : null;
   for (let i = 0; i < nPix; i++) {
     const inside = input.defect[i] !== 0;
+    if (inside && rim && rim[i]) {
+      // w1 |y - x_gen|^2 + w2 |y - x_ok|^2 = (w1 + w2) |y - (w1 x_gen + w2 x_ok) / (w1 + w2)|^2 + const
+      const lam = (edge.weight * (edge.px - rim[i] + 1)) / edge.px;
+      pixelWeight[i] = 1 + lam;
+      for (let ch = 0; ch < 3; ch++) {
+        const k = ch * nPix + i;
+        target[k] = (input.xGen[k] + lam * input.xOk[k]) / (1 + lam);
+      }
+      continue;
+    }
     pixelWeight[i] = inside ? 1 : bgW;
     const src = inside ? input.xGen : input.xOk;
     for (let ch = 0; ch < 3; ch++) target[ch * nPix + i] = src[ch * nPix + i];
@@ -71,7 +103,7 @@ export async function adaptDecoderHead(input: HeadAdaptationInput): Promise<Head
     bias: input.conv.bias,
     target,
     pixelWeight,
-    mu: input.settings.mu,
+    mu: effectiveMu(input.settings.mu, nPix),
     maxSamples: input.settings.maxSamples > 0 ? input.settings.maxSamples : DEFAULT_ADAPTATION.maxSamples,
     defect: input.defect,
     seed: input.seed ?? 0,
@@ -82,8 +114,15 @@ export async function adaptDecoderHead(input: HeadAdaptationInput): Promise<Head
   const ms = performance.now() - t0;
   const bg = invertMask(input.defect);
   const band = seamBand(input.defect, input.width, input.height, 4);
+  const before = edgeMetrics(input.xGen, input.xOk, input.defect, input.width, input.height);
+  const after = edgeMetrics(image, input.xOk, input.defect, input.width, input.height);
   const report: AdaptationReport = {
     applied: true,
+    edgeStepBefore: before.edgeStep,
+    edgeStepAfter: after.edgeStep,
+    inputEdgeStep: before.inputEdgeStep,
+    innerBandBefore: before.innerBand,
+    innerBandAfter: after.innerBand,
     backgroundMseBefore: maskedMse(input.xGen, input.xOk, bg),
     backgroundMseAfter: maskedMse(image, input.xOk, bg),
     seamMseBefore: maskedMse(input.xGen, input.xOk, band),
@@ -121,6 +160,8 @@ export interface DecoderAdapterOptions {
   sessionOptions?: SessionOptions;
   /** Run the Gram matrix on the runtime (default true); false uses the float64 TypeScript kernel. */
   runtimeGram?: boolean;
+  /** The rim term (HeadAdaptationInput.edgeBand); default EDGE_BAND. A call's own `edgeBand` wins. */
+  edgeBand?: { weight: number; px: number };
 }
 
 function toFloat32(t: TensorData): Float32Array {
@@ -194,6 +235,7 @@ export async function createDecoderAdapter(
           width: args.width,
           height: args.height,
           settings: args.settings,
+          edgeBand: args.edgeBand ?? options.edgeBand,
           gram: await getGram(),
           signal: args.signal,
         });
