@@ -1,6 +1,7 @@
 /** Pipeline invariants on every tiny pack through onnxruntime-node (real sessions on real ONNX files). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFECT } from '../src/core/image';
+import { SCHEDULER_NAMES } from '../src/core/settings';
 import { generate } from '../src/core/diffusion/pipeline';
 import type { DecoderAdapter, StepEvent } from '../src/core/diffusion/types';
 import { loadPack, type LoadedPack } from '../src/core/models/pack';
@@ -113,7 +114,7 @@ describe('pipeline details', () => {
   });
 
   it('runs every scheduler and DDIM with eta deterministically', async () => {
-    for (const scheduler of ['ddim', 'euler', 'dpmpp-2m'] as const) {
+    for (const scheduler of SCHEDULER_NAMES) {
       const a = await generate(pack, makeRequest({ scheduler, eta: scheduler === 'ddim' ? 0.5 : 0 }));
       const b = await generate(pack, makeRequest({ scheduler, eta: scheduler === 'ddim' ? 0.5 : 0 }));
       expect(bytesEqual(a.image.data, b.image.data)).toBe(true);

@@ -23,6 +23,7 @@ import { makeTensor, tensorToFloat32 } from '../../src/core/models/tensor';
 import { generate } from '../../src/core/diffusion/pipeline';
 import { DEFAULT_ADAPTATION, createDecoderAdapter } from '../../src/core/diffusion/adaptation';
 import type { AdaptationReport, DecoderAdapter, GenerateRequest } from '../../src/core/diffusion/types';
+import { defaultSettings, toGenerationSettings } from '../../src/core/settings';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -97,7 +98,8 @@ async function main() {
   if (!handle.adapter) throw new Error(handle.notice ?? 'decoder not supported');
   const index = JSON.parse(readFileSync(join(values.inputs!, 'index.json'), 'utf8')) as InputEntry[];
   const n = Math.min(Number(values.n), index.length);
-  const steps = Number(values.steps ?? m.defaults?.steps ?? 25);
+  const base = defaultSettings(m); // the pack's defaults (src/core/settings)
+  const steps = values.steps !== undefined ? Number(values.steps) : base.steps;
   const records: unknown[] = [];
   for (let k = 0; k < n; k++) {
     const e = index[k];
@@ -121,18 +123,16 @@ async function main() {
       },
     };
     const request: GenerateRequest = {
+      ...toGenerationSettings({
+        ...base,
+        prompt: e.prompt,
+        seed: Number(values.seed) + k,
+        steps,
+        guidance: values.guidance !== undefined ? Number(values.guidance) : base.guidance,
+        contextMargin: 32,
+      }),
       image: { width: e.width, height: e.height, data },
       trimap: { width: e.width, height: e.height, data: tri },
-      prompt: e.prompt,
-      negativePrompt: '',
-      seed: Number(values.seed) + k,
-      scheduler: m.defaults?.scheduler ?? 'ddim',
-      eta: 0,
-      steps,
-      guidance: Number(values.guidance ?? m.defaults?.guidance ?? 9),
-      stages: { latentEditStart: m.defaults?.latentEditStart ?? 0.52, pixelEditStart: m.defaults?.pixelEditStart ?? 0.9 },
-      dilationPx: m.defaults?.dilationPx ?? 16,
-      contextMargin: 32,
       adaptation: { ...DEFAULT_ADAPTATION },
     };
     const t0 = performance.now();

@@ -74,6 +74,22 @@ export function parseSchedulerConfig(raw: unknown): SchedulerConfig {
   if (!Number.isInteger(c.num_train_timesteps) || c.num_train_timesteps < 2 || c.num_train_timesteps > MAX_TRAIN_TIMESTEPS) {
     throw new Error(`scheduler_config.json: "num_train_timesteps" must be an integer from 2 to ${MAX_TRAIN_TIMESTEPS}, got ${c.num_train_timesteps}`);
   }
+  // Values that would make NaN or negative noise levels, and trained betas that would be ignored.
+  const T = c.num_train_timesteps;
+  const inUnit = (v: number) => v > 0 && v < 1;
+  if (!inUnit(c.beta_start) || !inUnit(c.beta_end) || c.beta_start > c.beta_end) {
+    throw new Error(`scheduler_config.json: "beta_start" and "beta_end" must satisfy 0 < beta_start <= beta_end < 1, got ${c.beta_start} and ${c.beta_end}`);
+  }
+  if (!Number.isInteger(c.steps_offset) || c.steps_offset < 0 || c.steps_offset >= T) {
+    throw new Error(`scheduler_config.json: "steps_offset" must be an integer from 0 to ${T - 1}, got ${c.steps_offset}`);
+  }
+  if (!(c.clip_sample_range > 0)) throw new Error(`scheduler_config.json: "clip_sample_range" must be positive, got ${c.clip_sample_range}`);
+  if (c.trained_betas) {
+    const b = c.trained_betas;
+    if (b.length !== T || !b.every((v) => typeof v === 'number' && inUnit(v))) {
+      throw new Error(`scheduler_config.json: "trained_betas" must be ${T} numbers in (0, 1) (num_train_timesteps), got ${b.length} values`);
+    }
+  }
   return c;
 }
 
@@ -112,7 +128,7 @@ export function alphasCumprod(betas: Float64Array): Float64Array {
  * The spacing a scheduler uses: the config's, else diffusers' class default (DDIMScheduler 'leading';
  * EulerDiscreteScheduler and DPMSolverMultistepScheduler 'linspace').
  */
-export function spacingOf(c: SchedulerConfig, kind: 'ddim' | 'euler' | 'dpmpp-2m'): TimestepSpacing {
+export function spacingOf(c: SchedulerConfig, kind: SchedulerName): TimestepSpacing {
   return c.timestep_spacing ?? (kind === 'ddim' ? 'leading' : 'linspace');
 }
 
