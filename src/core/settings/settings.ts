@@ -136,6 +136,12 @@ export const SETTING_FIELDS: Record<SettingKey, SettingField> = {
 
 export const SETTING_KEYS = Object.keys(SETTING_FIELDS) as SettingKey[];
 
+/** The range of a numeric setting (for input elements), or null for the others. */
+export function numericRange(key: SettingKey): { min: number; max: number } | null {
+  const f = SETTING_FIELDS[key];
+  return f.kind === 'int' || f.kind === 'number' ? { min: f.min, max: f.max } : null;
+}
+
 // ---- defaults
 
 /** The reference values (METHOD.md) where a pack says nothing. */

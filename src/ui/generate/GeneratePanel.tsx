@@ -12,7 +12,7 @@ import {
   type RunState,
   type SettingsState,
 } from './stores';
-import { PACK_SETTING_KEYS, SCHEDULERS, SCHEDULER_NAMES, SETTING_FIELDS, packDefaultValues, type PackSettingKey, type SchedulerName, type SettingKey } from '../../core/settings';
+import { PACK_SETTING_KEYS, numericRange, SCHEDULERS, SCHEDULER_NAMES, SETTING_FIELDS, packDefaultValues, type PackSettingKey, type SchedulerName, type SettingKey } from '../../core/settings';
 import { currentSourceKey, ensureModel, exportDatasetZip, exportSelected, generate, onDocumentChanged, selectResult, setBackend, setResultStatus, stop } from './controller';
 import { editor, useImageRevision } from '../editorInstance';
 import { useGenerateKeys } from './keys';
@@ -174,8 +174,8 @@ function PromptSection() {
         <input
           id={ids.seed}
           type="number"
-          min={0}
-          max={4294967295}
+          min={numericRange('seed')?.min}
+          max={numericRange('seed')?.max}
           value={Number.isFinite(s.seed) ? s.seed : ''}
           disabled={s.randomSeed}
           onChange={(e) => s.set({ seed: e.target.value === '' ? NaN : Number(e.target.value) })}
