@@ -19,23 +19,28 @@ export interface Patch {
 export function rleEncode(a: Uint8Array): Uint8Array;
 export function rleEncode(a: Uint8Array, limit: number): Uint8Array | null;
 export function rleEncode(a: Uint8Array, limit = Infinity): Uint8Array | null {
-  const out: number[] = [];
+  // A run costs 1 value byte + at most 6 varint bytes and covers at least one input byte: 2 bytes per input
+  // byte at worst for short runs, so 2n (+ slack) always fits; with a limit, limit + one run.
+  const cap = Math.min(2 * a.length + 16, Number.isFinite(limit) ? Math.floor(limit) + 16 : Infinity);
+  const out = new Uint8Array(cap);
+  let o = 0;
   let i = 0;
   while (i < a.length) {
-    if (out.length > limit) return null; // not worth it
+    if (o > limit) return null; // not worth it
     const v = a[i];
     let j = i + 1;
     while (j < a.length && a[j] === v) j++;
     let n = j - i;
-    out.push(v);
+    out[o++] = v;
     while (n >= 0x80) {
-      out.push((n & 0x7f) | 0x80);
-      n >>>= 7;
+      out[o++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 128);
     }
-    out.push(n);
+    out[o++] = n;
     i = j;
   }
-  return Uint8Array.from(out);
+  if (o > limit) return null;
+  return out.slice(0, o);
 }
 
 export function rleDecode(b: Uint8Array, length: number): Uint8Array {
