@@ -56,7 +56,7 @@ const status = (page: Page) => page.getByTestId('model-status');
 
 test.describe('settings', () => {
   test('values typed while the model loads are kept through loading, a model switch and a reload', async ({ page }) => {
-    test.setTimeout(240_000);
+    test.setTimeout(300_000); // three model loads and one generation on a loaded 2-core machine
     await recordGenerateMessages(page);
     await serveTestPacks(page);
     const slow = await serveSlowPack(page);
@@ -113,7 +113,7 @@ test.describe('settings', () => {
   });
 
   test('same result everywhere: the browser on WASM and the CLI with --backend wasm give identical bytes', async ({ page }) => {
-    test.setTimeout(300_000);
+    test.setTimeout(300_000); // a model load, a generation and a CLI run (tsx start, WASM session)
     // One pack folder for both: tiny-builtin whose defaults name DPM-Solver++ (the app used to ignore a
     // pack's scheduler) at resolution 32 (the app used a 32 px context margin, the CLI resolution / 4).
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ds-same-'));

@@ -1,0 +1,78 @@
+// The settings store (issue 16): a pack's defaults fill only the fields the user has not set; the user's
+// fields survive a model switch and a reload (localStorage); one command resets to the model's defaults.
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PackManifest } from '../../core/models/manifest-types';
+
+class MemoryStorage {
+  private m = new Map<string, string>();
+  getItem(k: string) {
+    return this.m.has(k) ? this.m.get(k)! : null;
+  }
+  setItem(k: string, v: string) {
+    this.m.set(k, String(v));
+  }
+  removeItem(k: string) {
+    this.m.delete(k);
+  }
+}
+
+const pack = (id: string, resolution: number, defaults: PackManifest['defaults']) =>
+  ({ id, resolution, defaults, promptPresets: [`${id} preset`] }) as unknown as PackManifest;
+const builtin = pack('builtin', 256, { steps: 25, guidance: 7, scheduler: 'euler' });
+const other = pack('other', 64, { steps: 12, guidance: 5 });
+
+/** A fresh page: the module (and its store) loaded anew, reading what the last page stored. */
+async function loadPage() {
+  vi.resetModules();
+  return import('./stores');
+}
+
+describe('settings store', () => {
+  beforeEach(() => {
+    (globalThis as { localStorage?: unknown }).localStorage = new MemoryStorage();
+  });
+
+  it('untouched fields follow the pack; typed fields stay through loading, a switch and a reload', async () => {
+    let st = await loadPage();
+    st.useSettings.getState().set({ steps: 10, guidance: 3 }); // typed while the model loads
+    st.applyPackDefaults(builtin);
+    let s = st.useSettings.getState();
+    expect([s.steps, s.guidance, s.scheduler, s.contextMargin, s.prompt]).toEqual([10, 3, 'euler', 64, 'builtin preset']);
+    expect(st.settingsDifferingFromModel(s)).toEqual(['steps', 'guidance']);
+    expect(st.settingsToRequest(s, 5)).toMatchObject({ steps: 10, guidance: 3, scheduler: 'euler', contextMargin: 64, seed: 5 });
+
+    st.applyPackDefaults(other); // a model switch
+    s = st.useSettings.getState();
+    expect([s.steps, s.guidance, s.scheduler, s.contextMargin]).toEqual([10, 3, 'ddim', 16]);
+
+    st = await loadPage(); // a reload
+    s = st.useSettings.getState();
+    expect([s.steps, s.guidance]).toEqual([10, 3]);
+    st.applyPackDefaults(builtin);
+    s = st.useSettings.getState();
+    expect([s.steps, s.guidance, s.scheduler]).toEqual([10, 3, 'euler']);
+  });
+
+  it('Reset to the model\'s defaults sets the pack values and forgets the user\'s, also after a reload', async () => {
+    let st = await loadPage();
+    st.applyPackDefaults(builtin);
+    st.useSettings.getState().set({ steps: 10, guidance: 3, prompt: 'my prompt' });
+    st.resetToModelDefaults();
+    let s = st.useSettings.getState();
+    expect([s.steps, s.guidance, s.prompt]).toEqual([25, 7, 'my prompt']); // the prompt is not a model setting
+    expect(st.settingsDifferingFromModel(s)).toEqual([]);
+    st = await loadPage();
+    st.applyPackDefaults(builtin);
+    s = st.useSettings.getState();
+    expect([s.steps, s.guidance, s.prompt]).toEqual([25, 7, 'my prompt']);
+  });
+
+  it('a stored value that no longer validates is dropped, not used', async () => {
+    localStorage.setItem('defect-studio.settings', JSON.stringify({ values: { steps: 0, guidance: 3, scheduler: 'pndm', bogus: 1 } }));
+    const st = await loadPage();
+    st.applyPackDefaults(builtin);
+    const s = st.useSettings.getState();
+    expect([s.steps, s.guidance, s.scheduler]).toEqual([25, 3, 'euler']);
+    expect(s.userSet).toEqual(['guidance']);
+  });
+});
