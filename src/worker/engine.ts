@@ -2,13 +2,13 @@
 import { createWebRuntime } from '../core/models/ort-web';
 import { MemoryPackSource } from '../core/models/pack-source';
 import { loadPack, type LoadedPack } from '../core/models/pack';
+import { MANIFEST_FILE } from '../core/models/manifest';
 import { makeTensor, tensorToFloat32 } from '../core/models/tensor';
-import { generate as runPipeline } from '../core/diffusion/pipeline';
+import { generate as runPipeline, yieldToEventLoop } from '../core/diffusion/pipeline';
 import { createDecoderAdapter, type DecoderAdapterHandle } from '../core/diffusion/adaptation';
 import type { GenerateRequest, GenerateResult, Stage, StepEvent } from '../core/diffusion/types';
 import type { ModelSession, Runtime } from '../core/models/runtime';
 import type { FetchedPack } from './packFetch';
-import { MANIFEST_FILE } from './packFetch';
 import { importOrt, threadCount } from './ortEnv';
 import type { ActiveBackend } from './protocol';
 
@@ -97,19 +97,9 @@ export async function createEngine(pack: FetchedPack, backend: ActiveBackend, on
 /**
  * ORT's WASM runs can resolve through microtasks only, which would starve the Worker's message queue for a
  * whole generation: Stop would arrive after the end. Yield one macrotask before every model run, so a
- * cancel message is handled between any two model calls (within one step).
+ * cancel message is handled between any two model calls (within one step). (The one yieldToEventLoop is
+ * the core's.)
  */
-const channel = typeof MessageChannel !== 'undefined' ? new MessageChannel() : null;
-const waiting: (() => void)[] = [];
-if (channel) channel.port1.onmessage = () => waiting.shift()?.();
-export function yieldToEventLoop(): Promise<void> {
-  if (!channel) return new Promise((r) => setTimeout(r, 0));
-  return new Promise((r) => {
-    waiting.push(r);
-    channel.port2.postMessage(0);
-  });
-}
-
 function yieldingRuntime(rt: Runtime): Runtime {
   return {
     name: rt.name,

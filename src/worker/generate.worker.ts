@@ -3,7 +3,8 @@
 // runs a model. Messages are typed (protocol.ts); pixels and previews cross as transferred buffers.
 import { createEngine, type Engine } from './engine';
 import { fetchPack, openDefaultCache, PackLoadError } from './packFetch';
-import { cropThumbnail, defectBounds, previewFromLatent, resultPatch, rgbGridToPatch } from './preview';
+import { cropThumbnail, previewFromLatent, regionOf, resultPatch, rgbGridToPatch } from './preview';
+import { defectBounds } from '../core/diffusion/crop';
 import { resolveBackend } from './ortEnv';
 import { validateSettings, type ActiveBackend, type ErrorCode, type FromWorker, type GenerateMessage, type LoadMessage, type ToWorker } from './protocol';
 import { DEFECT, type RGBAImage, type Trimap } from '../core/image';
@@ -107,11 +108,12 @@ async function generate(m: GenerateMessage) {
     post({ type: 'error', id: m.id, code: 'bad-settings', message: 'The trimap does not match the image size.' });
     return;
   }
-  const region = defectBounds(trimap);
-  if (!region) {
+  const box = defectBounds(trimap);
+  if (!box) {
     post({ type: 'error', id: m.id, code: 'no-defect', message: 'Paint a defect region (class "Defect") first.' });
     return;
   }
+  const region = regionOf(box);
   const abort = new AbortController();
   const run: { id: number; abort: AbortController; stepsDone: number; stepsAtCancel?: number } = { id: m.id, abort, stepsDone: 0 };
   current = run;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defectBounds, latentToRgb, previewFromLatent } from './preview';
+import { defectBounds } from '../core/diffusion/crop';
+import { latentToRgb, previewFromLatent, regionOf } from './preview';
 
 describe('preview', () => {
   it('maps latent channels through the matrix and bias', () => {
@@ -16,7 +17,7 @@ describe('preview', () => {
     tri[2 * w + 3] = 2;
     tri[5 * w + 6] = 2;
     const trimap = { width: w, height: h, data: tri };
-    const bounds = defectBounds(trimap)!;
+    const bounds = regionOf(defectBounds(trimap)!);
     expect(bounds).toEqual({ x: 3, y: 2, width: 4, height: 4 });
     // constant latent 0 -> rgb = bias -> gray 0 maps to 128
     const x0 = new Float32Array(4 * 4).fill(0); // [1, 4, 4]

@@ -1,5 +1,6 @@
 // Step previews, pure TypeScript (no DOM): runs in the Worker, tested in Node.
 import type { CropWindow } from '../core/diffusion/types';
+import type { Box } from '../core/diffusion/crop';
 import type { Trimap } from '../core/image';
 import { DEFECT } from '../core/image';
 
@@ -10,27 +11,14 @@ export interface Rect {
   height: number;
 }
 
+/** The preview region of a defect box (core's `defectBounds`, exclusive x1/y1) as x, y, width, height. */
+export function regionOf(box: Box): Rect {
+  return { x: box.x0, y: box.y0, width: box.x1 - box.x0, height: box.y1 - box.y0 };
+}
+
 /** An RGBA patch placed at (x, y) in image pixels; alpha is 255 inside the defect region, 0 elsewhere. */
 export interface PreviewPatch extends Rect {
   data: Uint8ClampedArray;
-}
-
-/** Bounding box of the defect class, or null if there is none. */
-export function defectBounds(trimap: Trimap): Rect | null {
-  const { width, height, data } = trimap;
-  let x0 = width, y0 = height, x1 = -1, y1 = -1;
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
-      if (data[row + x] === DEFECT) {
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        y1 = y;
-      }
-    }
-  }
-  return x1 < 0 ? null : { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 };
 }
 
 /**

@@ -3,6 +3,7 @@
  * (its whole defect mask) as an uncompressed RLE (`counts` list, column-major, starting with background:
  * what pycocotools' `frPyObjects` reads), with `bbox` [x, y, w, h] and `area` in pixels.
  */
+import { maskBounds } from '../trimap/region';
 
 export interface CocoRle {
   size: [number, number]; // [height, width]
@@ -44,24 +45,10 @@ export function cocoRleToMask(rle: CocoRle): Uint8Array {
   return out;
 }
 
-/** Bounding box [x, y, w, h] and pixel count of a mask; null when empty. */
+/** Bounding box [x, y, w, h] and pixel count of a mask; null when empty (COCO's shape of `maskBounds`). */
 export function maskBox(mask: ArrayLike<number>, width: number, height: number): { bbox: [number, number, number, number]; area: number } | null {
-  let x0 = width;
-  let y0 = height;
-  let x1 = -1;
-  let y1 = -1;
-  let area = 0;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (!mask[y * width + x]) continue;
-      area++;
-      if (x < x0) x0 = x;
-      if (x > x1) x1 = x;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
-    }
-  }
-  return area ? { bbox: [x0, y0, x1 - x0 + 1, y1 - y0 + 1], area } : null;
+  const { rect, count } = maskBounds(mask, width, height);
+  return count ? { bbox: [rect.x, rect.y, rect.w, rect.h], area: count } : null;
 }
 
 export interface CocoItem {

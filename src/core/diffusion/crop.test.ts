@@ -103,6 +103,19 @@ describe('masks and stages', () => {
     expect(Array.from(dilateSquare(m, 5, 5)).reduce((a, b) => a + b)).toBe(25);
   });
 
+  it('dilation clips at the borders: two points grow into two squares that share one cell', () => {
+    const m = new Float32Array(81);
+    m[4 * 9 + 4] = 1;
+    m[0] = 1;
+    const d = dilateSquare(m, 9, 5);
+    expect(Array.from(d).reduce((a, b) => a + b)).toBe(25 + 9 - 1);
+    expect(d[2 * 9 + 2]).toBe(1);
+    expect(d[1 * 9 + 1]).toBe(1);
+    expect(d[1 * 9 + 2]).toBe(1);
+    expect(d[1 * 9 + 3]).toBe(0);
+    expect(d[1 * 9 + 7]).toBe(0);
+  });
+
   it('the edit margin is in pixels: the reference 16 px is 5x5 latent cells at 8x and 9x9 at 4x', () => {
     const t = { width: 64, height: 64, data: new Uint8Array(64 * 64).fill(OBJECT) };
     t.data[32 * 64 + 32] = DEFECT;

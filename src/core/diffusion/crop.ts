@@ -232,16 +232,3 @@ export function pasteDefect(image: RGBAImage, trimap: Trimap, generated: Float32
   }
   return { width: image.width, height: image.height, data: out };
 }
-
-/** Planar [3, R, R] in [-1, 1] -> RGBA bytes (for previews and tests). */
-export function planarToRGBA(planar: Float32Array, width: number, height: number): RGBAImage {
-  const data = new Uint8ClampedArray(width * height * 4);
-  const plane = width * height;
-  for (let p = 0; p < plane; p++) {
-    data[p * 4] = toByte(planar[p]);
-    data[p * 4 + 1] = toByte(planar[plane + p]);
-    data[p * 4 + 2] = toByte(planar[2 * plane + p]);
-    data[p * 4 + 3] = 255;
-  }
-  return { width, height, data };
-}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { float16BitsToFloat32, float32ToFloat16Bits, makeTensor, tensorToFloat32 } from './tensor';
+import { floatToHalf, halfToFloat } from './onnx/half';
+import { makeTensor, tensorToFloat32 } from './tensor';
 
 describe('float16', () => {
   it('converts known values exactly', () => {
@@ -8,15 +9,15 @@ describe('float16', () => {
       [0.333251953125, 0x3555], [Infinity, 0x7c00], [70000, 0x7c00],
     ];
     for (const [f, h] of cases) {
-      expect(float32ToFloat16Bits(f)).toBe(h);
-      if (Number.isFinite(f) && f < 65520) expect(float16BitsToFloat32(h)).toBe(f);
+      expect(floatToHalf(f)).toBe(h);
+      if (Number.isFinite(f) && f < 65520) expect(halfToFloat(h)).toBe(f);
     }
-    expect(Number.isNaN(float16BitsToFloat32(float32ToFloat16Bits(NaN)))).toBe(true);
+    expect(Number.isNaN(halfToFloat(floatToHalf(NaN)))).toBe(true);
   });
 
   it('rounds to nearest even', () => {
-    expect(float32ToFloat16Bits(1 + 2 ** -11)).toBe(0x3c00); // tie -> even
-    expect(float32ToFloat16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02);
+    expect(floatToHalf(1 + 2 ** -11)).toBe(0x3c00); // tie -> even
+    expect(floatToHalf(1 + 3 * 2 ** -11)).toBe(0x3c02);
   });
 
   it('makes tensors of the requested type and reads them back', () => {

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  dilateSquare,
   halvePriority,
-  downsampleMax,
-  downsampleNearest,
   drawCapsule,
   fillAll,
   fillEllipse,
@@ -149,35 +146,6 @@ describe('fillAll / swapValues', () => {
     expect(r).toEqual({ x: 0, y: 0, w: 4, h: 3 });
     expect(fillAll(b, 1)).toEqual({ x: 0, y: 0, w: 4, h: 4 });
     expect(count(b, 1)).toBe(16);
-  });
-});
-
-describe('dilate and downsampling', () => {
-  it('dilates a point to a k x k square, clipped at borders', () => {
-    const b = buf(9, 9);
-    b.data[4 * 9 + 4] = 2;
-    b.data[0] = 1;
-    const d = dilateSquare(b, 5);
-    expect(count(d, 1)).toBe(25 + 9 - 1); // the two squares share pixel (2, 2)
-    expect(d.data[2 * 9 + 2]).toBe(1);
-    expect(d.data[1 * 9 + 1]).toBe(1);
-    expect(d.data[1 * 9 + 2]).toBe(1);
-    expect(d.data[1 * 9 + 3]).toBe(0);
-    expect(d.data[1 * 9 + 7]).toBe(0);
-  });
-  it('nearest downsample picks the pixel under each output centre', () => {
-    const b = buf(8, 8);
-    for (let i = 0; i < 64; i++) b.data[i] = i % 8 < 4 ? 0 : 2;
-    b.data[1 * 8 + 1] = 1; // sampled: output (0,0) reads source floor(0.5 * 2) = 1
-    const n = downsampleNearest(b, 4, 4);
-    expect(rows(n)).toEqual(['1022', '0022', '0022', '0022']);
-  });
-  it('max-pool keeps every set pixel', () => {
-    const b = buf(8, 8);
-    b.data[7 * 8 + 6] = 2;
-    b.data[0] = 1;
-    const m = downsampleMax(b, 2, 2);
-    expect(Array.from(m.data)).toEqual([1, 0, 0, 2]);
   });
 });
 

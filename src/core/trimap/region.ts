@@ -24,7 +24,7 @@ export interface RegionMask {
 }
 
 /** Bounding box and count of the set pixels of a mask (EMPTY_RECT, 0 when none). */
-export function maskBounds(mask: Uint8Array, width: number, height: number): { rect: Rect; count: number } {
+export function maskBounds(mask: ArrayLike<number>, width: number, height: number): { rect: Rect; count: number } {
   let x0 = width;
   let y0 = -1;
   let x1 = -1;

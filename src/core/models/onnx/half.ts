@@ -1,4 +1,7 @@
-/** IEEE 754 half precision <-> float32 conversions (raw half bits in a Uint16Array, as ONNX Runtime uses). */
+/**
+ * IEEE 754 half precision <-> float32 conversions (raw half bits in a Uint16Array, as ONNX Runtime uses):
+ * the one fp16 converter of the project (tensors, ONNX initializers, the decoder adapter).
+ */
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
