@@ -65,4 +65,60 @@ describe('fetchPack', () => {
     const fetchImpl = (async () => new Response('', { status: 404 })) as unknown as typeof fetch;
     await expect(fetchPack('http://x/pack/', { cache: null, fetchImpl })).rejects.toThrow(/defect-studio.json/);
   });
+
+  it('never reads more than the manifest declares: an endless body is cut off, a large Content-Length refused unread', async () => {
+    const { fetchImpl: good } = await makeServer(files);
+    const declared = files['unet/model.onnx'].length;
+    let pulled = 0;
+    const endless = () =>
+      new ReadableStream<Uint8Array>({
+        pull(c) {
+          pulled += 4096;
+          c.enqueue(new Uint8Array(4096));
+        },
+      });
+    const streaming = (async (url: string | URL | Request) =>
+      String(url).endsWith('unet/model.onnx') ? new Response(endless()) : good(url)) as typeof fetch;
+    await expect(fetchPack('http://x/pack/', { cache: null, fetchImpl: streaming })).rejects.toThrow(
+      `file size differs from the manifest; file unet/model.onnx; expected ${declared} bytes; found more than ${declared} bytes`,
+    );
+    expect(pulled).toBeLessThan(declared + 3 * 4096);
+
+    let bodyRead = false;
+    const lying = (async (url: string | URL | Request) => {
+      if (!String(url).endsWith('unet/model.onnx')) return good(url);
+      const body = new ReadableStream<Uint8Array>({
+        pull(c) {
+          bodyRead = true;
+          c.enqueue(new Uint8Array(10));
+          c.close();
+        },
+      }, { highWaterMark: 0 }); // pulled only when read
+      return new Response(body, { headers: { 'content-length': String(8 * 1024 ** 3) } });
+    }) as typeof fetch;
+    await expect(fetchPack('http://x/pack/', { cache: null, fetchImpl: lying })).rejects.toThrow(`found ${8 * 1024 ** 3} bytes`);
+    expect(bodyRead).toBe(false);
+
+    // a manifest that never ends is cut off too (then there is no cached copy to fall back on)
+    const bigManifest = (async (url: string | URL | Request) =>
+      String(url).endsWith('defect-studio.json') ? new Response(endless()) : good(url)) as typeof fetch;
+    pulled = 0;
+    await expect(fetchPack('http://x/pack/', { cache: null, fetchImpl: bigManifest })).rejects.toThrow(/file too large; file defect-studio\.json/);
+    expect(pulled).toBeLessThan(5 * 1024 ** 2);
+  });
+
+  it('fetches a file listed under several spellings once', async () => {
+    const { fetchImpl, hits } = await makeServer(files);
+    const spelled = (async (url: string | URL | Request) => {
+      const res = await fetchImpl(url);
+      if (!String(url).endsWith('defect-studio.json')) return res;
+      const m = JSON.parse(await res.text());
+      m.files['./unet/model.onnx'] = m.files['unet/model.onnx'];
+      m.files['tokenizer/../unet/model.onnx'] = m.files['unet/model.onnx'];
+      return new Response(JSON.stringify(m));
+    }) as typeof fetch;
+    const p = await fetchPack('http://x/pack/', { cache: null, fetchImpl: spelled });
+    expect([...p.files.keys()].sort()).toEqual(['tokenizer/vocab.json', 'unet/model.onnx']);
+    expect(hits.filter((h) => h.includes('unet')).length).toBe(1);
+  });
 });

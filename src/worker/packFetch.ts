@@ -1,6 +1,7 @@
 // Download a model pack over HTTP with byte progress, keep it in Cache Storage, and check every file's
 // size and sha256 against defect-studio.json (on download and again on every cache read).
-import { canonicalFiles } from '../core/models/manifest';
+import { canonicalFiles, MAX_MANIFEST_BYTES } from '../core/models/manifest';
+import { readCapped, sizeError, type ReadLimits } from '../core/models/pack-source';
 import type { PackManifest } from '../core/models/manifest-types';
 
 export const MANIFEST_FILE = 'defect-studio.json';
@@ -58,31 +59,32 @@ function joinUrl(base: string, rel: string): string {
   return new URL(rel.split('/').map(encodeURIComponent).join('/'), base).href;
 }
 
-/** Read a response body with progress callbacks. */
-async function readWithProgress(res: Response, onBytes: (n: number) => void): Promise<Uint8Array> {
+/**
+ * Read a response body with progress callbacks, never more than `limit` bytes: a declared Content-Length
+ * over the limit is refused before the body is read, and a body that streams past it is cancelled there.
+ */
+async function readWithProgress(res: Response, file: string, limits: ReadLimits, onBytes: (n: number) => void): Promise<Uint8Array> {
+  const length = res.headers.get('content-length');
+  const encoding = res.headers.get('content-encoding');
+  if (length !== null && /^\d+$/.test(length) && (!encoding || encoding === 'identity')) {
+    const err = sizeError(file, Number(length), limits);
+    if (err) {
+      await res.body?.cancel().catch(() => undefined);
+      throw err;
+    }
+  }
   if (!res.body) {
     const b = new Uint8Array(await res.arrayBuffer());
+    const err = sizeError(file, b.length, limits);
+    if (err) throw err;
     onBytes(b.length);
     return b;
   }
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.length;
-    onBytes(value.length);
-  }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
+  let last = 0;
+  return readCapped(res.body, file, limits, (loaded) => {
+    onBytes(loaded - last);
+    last = loaded;
+  });
 }
 
 export function parseManifest(bytes: Uint8Array): PackManifest {
@@ -123,7 +125,7 @@ export async function fetchPack(
   try {
     const res = await doFetch(manifestUrl, { cache: 'no-cache', signal: opts.signal });
     if (!res.ok) throw new PackLoadError(`${manifestUrl}: HTTP ${res.status}`);
-    manifestBytes = new Uint8Array(await res.arrayBuffer());
+    manifestBytes = await readWithProgress(res, MANIFEST_FILE, { maxBytes: MAX_MANIFEST_BYTES }, () => undefined);
   } catch (e) {
     networkError = (e as Error).message;
     const hit = await opts.cache?.match(manifestKey);
@@ -167,7 +169,7 @@ export async function fetchPack(
       const res = await doFetch(url, { signal: opts.signal });
       if (!res.ok) throw new PackLoadError(`${rel}: HTTP ${res.status}`);
       const start = loaded;
-      bytes = await readWithProgress(res, (n) => {
+      bytes = await readWithProgress(res, rel, { bytes: spec.bytes }, (n) => {
         loaded += n;
         report(rel, false);
       });
