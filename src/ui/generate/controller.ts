@@ -16,12 +16,42 @@ export const APP_VERSION: string = pkg.version;
 /** The built-in pack: public/models/<id>/ (served as static files). `?model=<url>` overrides it. */
 export const BUILTIN_MODEL_ID: string = import.meta.env.VITE_BUILTIN_MODEL ?? 'ds-surface-v1';
 
+function builtinPackUrl(): string {
+  return new URL(`models/${BUILTIN_MODEL_ID}/`, new URL(import.meta.env.BASE_URL, location.href)).href;
+}
+
 export function packUrlFromLocation(): string {
   const param = new URLSearchParams(location.search).get('model');
-  const base = new URL(import.meta.env.BASE_URL, location.href);
-  const url = param ? new URL(param, location.href) : new URL(`models/${BUILTIN_MODEL_ID}/`, base);
+  const url = new URL(param || builtinPackUrl(), location.href);
   if (!url.pathname.endsWith('/')) url.pathname += '/';
   return url.href;
+}
+
+/** This page's answer per foreign origin (asked once per page load). */
+const originAnswers = new Map<string, boolean>();
+
+/**
+ * The pack to load. `?model=` on this origin is used as is. A pack on another site is downloaded and run in
+ * this page only after the user agrees (a confirm dialog naming the site; the answer is kept for the page's
+ * life); if they decline, or the URL is not http(s), the built-in pack is used and the notice says why.
+ */
+export function choosePackUrl(): { url: string; notice?: string } {
+  const href = packUrlFromLocation();
+  const url = new URL(href);
+  if (url.origin === location.origin) return { url: href };
+  const builtin = builtinPackUrl();
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return { url: builtin, notice: `The model address ${url.protocol} is not a web address; using the built-in model.` };
+  }
+  let ok = originAnswers.get(url.origin);
+  if (ok === undefined) {
+    ok = window.confirm(
+      `Load a model from another site?\n\n${url.href}\n\nIts files are downloaded from ${url.origin} and run in this page. ` +
+        'Continue only if you trust that site.',
+    );
+    originAnswers.set(url.origin, ok);
+  }
+  return ok ? { url: href } : { url: builtin, notice: `The model from ${url.origin} was not loaded (not confirmed); using the built-in model.` };
 }
 
 let client: GenerationClient | null = null;
@@ -63,7 +93,8 @@ export function ensureModel(force = false): Promise<boolean> {
   if (!force && loading) return loading;
   const backend = useSettings.getState().backend;
   const c = getClient(backend);
-  const packUrl = packUrlFromLocation();
+  const { url: packUrl, notice } = choosePackUrl();
+  if (notice) useRun.setState({ notice });
   useModel.setState({ status: 'loading', packUrl, loaded: 0, total: 0, file: '', error: '' });
   // A load that a newer one replaced (the worker restarted, the backend changed) reports nothing: whoever
   // waits on it gets the newer load's outcome.
