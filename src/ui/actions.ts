@@ -2,7 +2,7 @@
  * UI commands shared by buttons, shortcuts, drag-and-drop and paste. Each reports failures through the
  * messages store (role="alert") and leaves the document unchanged on failure.
  */
-import { decodeMaskPng, decodeTrimapPng, encodeTrimapPng } from '../core/trimap/png';
+import { encodeTrimapPng } from '../core/trimap/png';
 import { Autosaver, SessionDb } from '../editor/autosave';
 import { EditorError } from '../editor/Editor';
 import { performAction, type UiHooks } from '../editor/keymap';
@@ -12,6 +12,8 @@ import { editor } from './editorInstance';
 import {
   baseName,
   decodeImageBlob,
+  decodeMaskBlob,
+  decodeTrimapBlob,
   downloadBytes,
   IMAGE_ACCEPT,
   pickFile,
@@ -110,7 +112,7 @@ export function importTrimapFile(file: Blob, name = (file as File).name || 'trim
   return fileAction(`Importing ${name}…`, async (stillWanted) => {
     try {
       if (!editor.hasDocument()) throw new UserFacingError('Open an image before importing a trimap.');
-      const t = decodeTrimapPng(await readFileBytes(file));
+      const t = await decodeTrimapBlob(file, name, editor.getTrimap()!);
       if (!stillWanted()) return false;
       editor.importTrimap(t);
       useMessages.getState().clear();
@@ -126,7 +128,7 @@ export function importMaskFile(file: Blob, name = (file as File).name || 'mask.p
   return fileAction(`Importing ${name}…`, async (stillWanted) => {
     try {
       if (!editor.hasDocument()) throw new UserFacingError('Open an image before importing a mask.');
-      const m = decodeMaskPng(await readFileBytes(file));
+      const m = await decodeMaskBlob(file, name, editor.getTrimap()!);
       if (!stillWanted()) return false;
       editor.importMask(m);
       useMessages.getState().clear();

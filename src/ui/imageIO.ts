@@ -2,39 +2,41 @@
  * Browser image I/O: decode image files to RGBA (EXIF orientation honoured), read trimap / mask PNGs,
  * download files. Every failure is an Error with a message meant for the user.
  */
-import type { RGBAImage } from '../core/image';
+import type { RGBAImage, Trimap } from '../core/image';
+import { ImageDecodeError } from '../core/imageLimits';
+import { decodeImageOffThread, decodeMaskOffThread, decodeTrimapOffThread } from '../worker/decodeClient';
 
-/** Images above this many pixels are refused (memory: image + trimap + overlay ~ 9 bytes/pixel). */
-export const MAX_IMAGE_PIXELS = 100_000_000;
 export const IMAGE_ACCEPT = 'image/png,image/jpeg,image/webp,image/bmp,.png,.jpg,.jpeg,.webp,.bmp';
 
 export class UserFacingError extends Error {}
 
-export async function decodeImageBlob(blob: Blob, name = 'image'): Promise<RGBAImage> {
-  if (blob.size === 0) throw new UserFacingError(`Could not open "${name}": the file is empty.`);
-  let bitmap: ImageBitmap;
+/** Runs a decode; a file the decoder refuses becomes `<what>: it is <reason>.` (one line for the user). */
+async function decodeFor<T>(what: string, blob: Blob, f: () => Promise<T>): Promise<T> {
+  if (blob.size === 0) throw new UserFacingError(`${what}: the file is empty.`);
   try {
-    bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image', premultiplyAlpha: 'none' });
-  } catch {
-    throw new UserFacingError(`Could not open "${name}": not a readable PNG, JPEG, WebP or BMP image.`);
+    return await f();
+  } catch (e) {
+    if (e instanceof ImageDecodeError) throw new UserFacingError(`${what}: it is ${e.message}.`);
+    throw new UserFacingError(`${what} (${e instanceof Error ? e.message : String(e)}).`);
   }
-  try {
-    const { width, height } = bitmap;
-    if (!(width > 0 && height > 0)) throw new UserFacingError(`Could not open "${name}": the image has no pixels.`);
-    if (width * height > MAX_IMAGE_PIXELS) {
-      throw new UserFacingError(
-        `"${name}" is ${width}x${height} (${((width * height) / 1e6).toFixed(0)} MP); the limit is ${MAX_IMAGE_PIXELS / 1e6} MP.`,
-      );
-    }
-    const canvas = new OffscreenCanvas(width, height);
-    const ctx = canvas.getContext('2d', { willReadFrequently: true });
-    if (!ctx) throw new UserFacingError('This browser cannot decode images (no 2D canvas).');
-    ctx.drawImage(bitmap, 0, 0);
-    const data = ctx.getImageData(0, 0, width, height).data;
-    return { width, height, data };
-  } finally {
-    bitmap.close();
-  }
+}
+
+/**
+ * An image file (PNG of any colour type and depth, JPEG, WebP, BMP) as 8-bit RGBA. The size is checked on the
+ * header against MAX_IMAGE_PIXELS first; decoding runs in the decode Worker, so the page never freezes.
+ */
+export function decodeImageBlob(blob: Blob, name = 'image'): Promise<RGBAImage> {
+  return decodeFor(`Could not open "${name}"`, blob, () => decodeImageOffThread(blob));
+}
+
+/** A trimap PNG for an image of `size` (checked on the header before decoding), decoded off the page's thread. */
+export function decodeTrimapBlob(blob: Blob, name: string, size: { width: number; height: number }): Promise<Trimap> {
+  return decodeFor(`Could not import "${name}" as a trimap`, blob, () => decodeTrimapOffThread(blob, size));
+}
+
+/** A mask PNG for an image of `size`, decoded off the page's thread. */
+export function decodeMaskBlob(blob: Blob, name: string, size: { width: number; height: number }): Promise<{ width: number; height: number; data: Uint8Array }> {
+  return decodeFor(`Could not import "${name}" as a mask`, blob, () => decodeMaskOffThread(blob, size));
 }
 
 export async function readFileBytes(file: Blob): Promise<Uint8Array> {
