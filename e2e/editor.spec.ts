@@ -51,7 +51,7 @@ test('opens a sample, paints every class, undo/redo, exports the trimap', async 
   await expect(page.getByTestId('welcome')).toBeVisible();
   await page.getByRole('button', { name: 'Brushed metal' }).click();
   await expect(page.getByTestId('doc-name')).toContainText('512×512');
-  expect(await liveCounts(page)).toEqual([0, 512 * 512, 0]);
+  await expect.poll(() => liveCounts(page)).toEqual([0, 512 * 512, 0]);
 
   // Defect with the brush
   await page.getByRole('button', { name: 'Brush', exact: true }).click();
@@ -82,13 +82,13 @@ test('opens a sample, paints every class, undo/redo, exports the trimap', async 
 
   // Undo / redo: buttons and keys, exact counts
   await page.getByRole('button', { name: 'Undo' }).click();
-  expect(await liveCounts(page)).toEqual(afterBg);
+  await expect.poll(() => liveCounts(page)).toEqual(afterBg);
   await page.keyboard.press('Control+z');
-  expect(await liveCounts(page)).toEqual(afterDefect);
+  await expect.poll(() => liveCounts(page)).toEqual(afterDefect);
   await page.getByRole('button', { name: 'Redo' }).click();
-  expect(await liveCounts(page)).toEqual(afterBg);
+  await expect.poll(() => liveCounts(page)).toEqual(afterBg);
   await page.keyboard.press('Control+Shift+z');
-  expect(await liveCounts(page)).toEqual(afterObj);
+  await expect.poll(() => liveCounts(page)).toEqual(afterObj);
 
   // Export: decode the downloaded PNG and check pixel counts per class
   const download = page.waitForEvent('download');
@@ -141,7 +141,7 @@ test('opens a PNG file, imports a mask and a trimap, rejects bad files without c
   expect(await chooseFile(page, 'Import trimap', pngFile('t.png', 300, 200, 1, (x) => [x < 100 ? 0 : x < 250 ? 127 : 255]))).toBe(true);
   expect(await liveCounts(page)).toEqual([100 * 200, 150 * 200, 50 * 200]);
   await page.getByRole('button', { name: 'Undo' }).click();
-  expect(await liveCounts(page)).toEqual([0, 300 * 200 - 1500, 1500]);
+  await expect.poll(() => liveCounts(page)).toEqual([0, 300 * 200 - 1500, 1500]);
 });
 
 test('a reload restores image, painting and undo position', async ({ page }) => {
@@ -261,7 +261,7 @@ test('EXIF orientation is honoured; paste and drop open images', async ({ page }
   expect(px.top[0]).toBeGreaterThan(200); // the red left half is now on top
   expect(px.top[2]).toBeLessThan(60);
   expect(px.bottom[2]).toBeGreaterThan(200);
-  expect(await liveCounts(page)).toEqual([0, 800, 0]);
+  await expect.poll(() => liveCounts(page)).toEqual([0, 800, 0]);
 
   // Paste from the clipboard
   const png = pngFile('clip.png', 64, 32, 4, () => [10, 200, 30, 255]).buffer.toString('base64');
@@ -290,7 +290,7 @@ test('EXIF orientation is honoured; paste and drop open images', async ({ page }
   );
   expect(dropped).toBe(true);
   await expect(page.getByTestId('doc-name')).toContainText('dropped.png · 30×50');
-  expect(await liveCounts(page)).toEqual([0, 1500, 0]);
+  await expect.poll(() => liveCounts(page)).toEqual([0, 1500, 0]);
 });
 
 test('a 4096x4096 photo opens and paints; brush size keys and Alt+wheel', async ({ page }) => {
@@ -336,7 +336,7 @@ test('a 4096x4096 photo opens and paints; brush size keys and Alt+wheel', async 
   const histBytes = await page.evaluate(() => window.__defectStudio!.editor.history.bytes);
   expect(histBytes).toBeLessThan(2 * 2300 * 800); // a dirty-rect patch, not the whole image
   await page.getByRole('button', { name: 'Undo' }).click();
-  expect(await liveCounts(page)).toEqual([0, 4096 * 4096, 0]);
+  await expect.poll(() => liveCounts(page)).toEqual([0, 4096 * 4096, 0]);
   expect(await page.evaluate(() => window.__defectStudio!.editor.getViewport().zoom)).toBe(zoom);
 });
 
