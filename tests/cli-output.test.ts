@@ -2,7 +2,7 @@
  * The CLI's three output files are one commit: --out is checked before any work, the files are written to a
  * fresh folder and swapped in together, an input is never overwritten, two runs into one --out never mix.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,4 +146,39 @@ describe('defect-studio generate --out', () => {
     expect(readFileSync(join(dir, 'race', 'mask.png'))).toEqual(readFileSync(join(solo, 'mask.png')));
     expect(readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
   }, 180_000);
+});
+
+/** Whether the process has loaded onnxruntime's native library (Linux: /proc/<pid>/maps). */
+function ortLoaded(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/maps`, 'utf8').includes('libonnxruntime');
+  } catch {
+    return false;
+  }
+}
+
+describe('defect-studio generate, interrupted', () => {
+  it.runIf(process.platform === 'linux')('SIGTERM: exit 143, one line, nothing written, nothing left in the temp folder', async () => {
+    const root = join(dir, 'sigterm');
+    const tmp = join(root, 'tmp');
+    mkdirSync(tmp, { recursive: true });
+    writeFileSync(join(root, 'image.png'), encodePngRGBA(makeImage(64, 48)));
+    writeFileSync(join(root, 'trimap.png'), encodeTrimapPng(makeTrimap(64, 48, 30, 20, 6, 4)));
+    const out = join(root, 'out');
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'defect-studio.mjs'), 'generate', '--model', packDir('tiny-controlnet'),
+      '--image', join(root, 'image.png'), '--trimap', join(root, 'trimap.png'), '--prompt', 'x', '--steps', '1000', '--out', out],
+    { cwd: REPO, env: { ...process.env, TMPDIR: tmp } });
+    let stderr = '';
+    child.stderr.on('data', (b) => (stderr += b));
+    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    // The CLI registers its SIGTERM handler before it loads onnxruntime: once the library is mapped, the
+    // run is under way (1000 steps are far from done) and the signal must stop it cleanly.
+    await expect.poll(() => ortLoaded(child.pid!), { timeout: 60_000, interval: 50 }).toBe(true);
+    child.kill('SIGTERM');
+    expect(await exit).toBe(143);
+    expect(stderr).toBe('defect-studio: interrupted, nothing written\n');
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(root).sort()).toEqual(['image.png', 'tmp', 'trimap.png']);
+    expect(readdirSync(tmp).filter((n) => !/^tsx-\d+$/.test(n))).toEqual([]);
+  }, 90_000);
 });
