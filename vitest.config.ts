@@ -6,5 +6,8 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 60_000,
     pool: 'forks',
+    // Tests that use onnxruntime-node directly (tests/adaptation) get the same telemetry opt-out as the CLI
+    // (src/core/models/ort-node.node.ts); tests/ort-node-privacy.test.ts clears it for the CLI it checks.
+    env: { ORT_DISABLE_TELEMETRY: '1' },
   },
 });

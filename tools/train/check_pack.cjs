@@ -3,6 +3,7 @@
 const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
+process.env.ORT_DISABLE_TELEMETRY ??= '1'; // no onnxruntime telemetry (README, CLI section)
 const ort = require('onnxruntime-node');
 
 async function main() {
