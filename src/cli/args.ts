@@ -35,8 +35,23 @@ function optionHelp(k: SettingKey): string {
   return `[--${f.flag} TEXT]`;
 }
 
+/** Words joined into lines of at most `width` characters, each indented by two spaces. */
+function wrap(words: string[], width = 100): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const w of words) {
+    if (line && line.length + 1 + w.length > width) {
+      lines.push(line);
+      line = '';
+    }
+    line = line ? `${line} ${w}` : `  ${w}`;
+  }
+  if (line) lines.push(line);
+  return lines.join('\n');
+}
+
 export const USAGE = `usage: defect-studio generate --model DIR --image PNG --trimap PNG --prompt TEXT --out DIR
-  [--backend native|wasm] ${CLI_SETTING_KEYS.filter((k) => k !== 'prompt').map(optionHelp).join(' ')}
+${wrap(['[--backend native|wasm]', ...CLI_SETTING_KEYS.filter((k) => k !== 'prompt').map(optionHelp)])}
   Values may follow as the next argument or after "=" (--negative-prompt=--text for a value starting with --).
   Options not given take the model pack's defaults.`;
 
