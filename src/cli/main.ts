@@ -4,8 +4,7 @@
  * any bad input exits non-zero with one line on stderr and writes nothing.
  */
 import { basename, join } from 'node:path';
-import { InputError } from '../core/diffusion/pipeline';
-import { PackError } from '../core/models/errors';
+import { errorCode } from '../core/errors';
 import { encodePngGray } from '../core/png';
 import { recordToBytes, type ExportRecord } from '../core/export/record';
 import { USAGE, isUsageError, parseGenerateArgs, type GenerateArgs } from './args';
@@ -100,11 +99,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`defect-studio: ${line(err.message)}\n`);
       return 2;
     }
-    if (err?.name === 'AbortError') {
+    if (errorCode(err) === 'aborted') {
       process.stderr.write('defect-studio: interrupted, nothing written\n');
       return signalExit;
     }
-    const kind = err instanceof PackError ? 'model pack' : err instanceof InputError ? 'input' : 'error';
+    const code = errorCode(err);
+    const kind = code === 'pack' ? 'model pack' : code === 'input' ? 'input' : code === 'out-of-memory' ? 'out of memory' : 'error';
     process.stderr.write(`defect-studio: ${kind}: ${line(err?.message ?? String(e))}\n`);
     return 1;
   } finally {

@@ -1,3 +1,5 @@
+import { DefectStudioError } from './errors';
+
 /**
  * The one pixel limit for every image the app or the CLI reads (photos, trimaps, masks), and the one error
  * for an image that cannot be read. Checked against the file's header before any pixel is decoded.
@@ -13,9 +15,9 @@ export const MAX_IMAGE_PIXELS = 100_000_000;
  * An image file that cannot be read: not a supported format, damaged, or over the pixel limit. Messages read as
  * the end of "<file> is ..." ("not a readable PNG (...)", "20000x20000 (400 MP), over the limit of 100 MP").
  */
-export class ImageDecodeError extends Error {
+export class ImageDecodeError extends DefectStudioError {
   constructor(message: string) {
-    super(message);
+    super('input', message);
     this.name = 'ImageDecodeError';
   }
 }

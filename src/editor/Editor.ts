@@ -2,6 +2,7 @@
  * The headless editor: document (image + trimap), tools, history, viewport. No React, no DOM: the UI renders
  * what it reads here and forwards pointer events in image coordinates. Tests drive it the same way.
  */
+import { DefectStudioError } from '../core/errors';
 import { BACKGROUND, DEFECT, OBJECT, type RGBAImage, type Trimap, type TrimapClass } from '../core/image';
 import { maskOverTrimap } from '../core/trimap/png';
 import { proposeObject } from '../core/trimap/proposal';
@@ -39,9 +40,9 @@ export type EditorChange =
 
 export type EditorListener = (change: EditorChange) => void;
 
-export class EditorError extends Error {
+export class EditorError extends DefectStudioError {
   constructor(message: string) {
-    super(message);
+    super('input', message);
     this.name = 'EditorError';
   }
 }

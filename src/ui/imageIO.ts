@@ -2,13 +2,20 @@
  * Browser image I/O: decode image files to RGBA (EXIF orientation honoured), read trimap / mask PNGs,
  * download files. Every failure is an Error with a message meant for the user.
  */
+import { DefectStudioError } from '../core/errors';
 import type { RGBAImage, Trimap } from '../core/image';
 import { ImageDecodeError } from '../core/imageLimits';
 import { decodeImageOffThread, decodeMaskOffThread, decodeTrimapOffThread } from '../worker/decodeClient';
 
 export const IMAGE_ACCEPT = 'image/png,image/jpeg,image/webp,image/bmp,.png,.jpg,.jpeg,.webp,.bmp';
 
-export class UserFacingError extends Error {}
+/** A message for the user as it stands (code 'input'): nothing to add, nothing changed. */
+export class UserFacingError extends DefectStudioError {
+  constructor(message: string) {
+    super('input', message);
+    this.name = 'UserFacingError';
+  }
+}
 
 /** Runs a decode; a file the decoder refuses becomes `<what>: it is <reason>.` (one line for the user). */
 async function decodeFor<T>(what: string, blob: Blob, f: () => Promise<T>): Promise<T> {

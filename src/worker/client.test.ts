@@ -79,8 +79,8 @@ describe('GenerationClient', () => {
     workers[0].reply({ type: 'cancelled', id: a.id, stepsAtCancel: 3, stepsDone: 4 });
     await expect(a.done).rejects.toBeInstanceOf(CancelledError);
     const b = client.load('http://x/pack/', 'auto');
-    workers[0].reply({ type: 'error', id: 2, code: 'model-load', message: 'unet/model.onnx: sha256 mismatch' });
-    await expect(b).rejects.toMatchObject({ code: 'model-load' });
+    workers[0].reply({ type: 'error', id: 2, code: 'pack', message: 'unet/model.onnx: sha256 mismatch' });
+    await expect(b).rejects.toMatchObject({ code: 'pack' });
     await expect(b).rejects.toBeInstanceOf(WorkerError);
   });
 

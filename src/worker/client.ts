@@ -1,5 +1,6 @@
 // Page-side handle on the generation Worker: promises over the typed protocol, transfers for buffers,
 // and a restart when the worker dies (the user's painting lives on the page and is never touched).
+import { DefectStudioError } from '../core/errors';
 import type { RGBAImage, Trimap } from '../core/image';
 import type {
   BackendSetting,
@@ -15,22 +16,21 @@ import type {
   ToWorker,
 } from './protocol';
 
-export class WorkerError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
+/** An error the worker reported, with the core's stable code. */
+export class WorkerError extends DefectStudioError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
     this.name = 'WorkerError';
   }
 }
 
-export class CancelledError extends Error {
+/** A run that was stopped (code 'aborted'). */
+export class CancelledError extends DefectStudioError {
   constructor(
     readonly stepsAtCancel?: number,
     readonly stepsDone?: number,
   ) {
-    super('cancelled');
+    super('aborted', 'cancelled');
     this.name = 'CancelledError';
   }
 }

@@ -2,13 +2,13 @@
 // The generation Worker: owns the ONNX Runtime sessions and runs the diffusion pipeline. The page never
 // runs a model. Messages are typed (protocol.ts); pixels and previews cross as transferred buffers.
 import { createEngine, type Engine } from './engine';
-import { fetchPack, openDefaultCache, PackLoadError } from './packFetch';
+import { fetchPack, openDefaultCache } from './packFetch';
 import { cropThumbnail, previewFromLatent, regionOf, resultPatch, rgbGridToPatch } from './preview';
 import { defectBounds } from '../core/diffusion/crop';
 import { resolveBackend } from './ortEnv';
 import { validateSettings, type ActiveBackend, type ErrorCode, type FromWorker, type GenerateMessage, type LoadMessage, type ToWorker } from './protocol';
 import { DEFECT, type RGBAImage, type Trimap } from '../core/image';
-import { InputError } from '../core/diffusion/pipeline';
+import { abortReason, DefectStudioError, errorCode } from '../core/errors';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -21,15 +21,12 @@ function post(msg: FromWorker, transfer: Transferable[] = []) {
   self.postMessage(msg, transfer);
 }
 
+/** The error message for the page: the error's stable code (src/core/errors.ts), never its text. */
 export function classifyError(e: unknown): { code: ErrorCode; message: string } {
-  const err = e as Error;
-  const message = err?.message ?? String(e);
-  if (e instanceof PackLoadError || err?.name === 'PackError' || err?.name === 'MissingFileError') return { code: 'model-load', message };
-  if (err instanceof RangeError || /out of memory|\boom\b|allocation failed|memory access out of bounds|Aborted\(OOM\)|bad_alloc/i.test(message))
-    return { code: 'out-of-memory', message: `${message}. Try fewer steps, a smaller context, or the WASM backend.` };
-  if (/device.*lost|lost.*device|GPUDevice/i.test(message)) return { code: 'device-lost', message };
-  if (e instanceof InputError) return { code: 'bad-settings', message };
-  return { code: 'internal', message };
+  const code = errorCode(e);
+  const message = (e as Error)?.message ?? String(e);
+  if (code === 'out-of-memory') return { code, message: `${message}. Try fewer steps, a smaller context, or the WASM backend.` };
+  return { code, message };
 }
 
 async function load(m: LoadMessage) {
@@ -70,13 +67,14 @@ async function load(m: LoadMessage) {
     });
   } catch (e) {
     const c = classifyError(e);
-    post({ type: 'error', id: m.id, code: c.code === 'internal' ? 'model-load' : c.code, message: c.message });
+    // Whatever stops a load (a bad pack, a runtime that cannot build a session) reads as a model problem.
+    post({ type: 'error', id: m.id, code: c.code === 'internal' || c.code === 'runtime' ? 'pack' : c.code, message: c.message });
   }
 }
 
 /** The GPU device went away: rebuild the sessions on WASM and tell the page. */
 function onDeviceLost(reason: string) {
-  current?.abort.abort(new Error(`GPU device lost: ${reason}`));
+  current?.abort.abort(new DefectStudioError('device-lost', `GPU device lost: ${reason}`));
   queue = queue.then(async () => {
     if (!engine) return;
     try {
@@ -94,23 +92,23 @@ function onDeviceLost(reason: string) {
 async function generate(m: GenerateMessage) {
   const t0 = performance.now();
   if (!engine) {
-    post({ type: 'error', id: m.id, code: 'model-load', message: lastLoad ? 'The model is not loaded.' : 'No model loaded yet.' });
+    post({ type: 'error', id: m.id, code: 'pack', message: lastLoad ? 'The model is not loaded.' : 'No model loaded yet.' });
     return;
   }
   const problem = validateSettings(m.settings);
   if (problem) {
-    post({ type: 'error', id: m.id, code: 'bad-settings', message: problem });
+    post({ type: 'error', id: m.id, code: 'settings', message: problem });
     return;
   }
   const image: RGBAImage = { width: m.image.width, height: m.image.height, data: new Uint8ClampedArray(m.image.data) };
   const trimap: Trimap = { width: m.trimap.width, height: m.trimap.height, data: new Uint8Array(m.trimap.data) };
   if (image.data.length !== image.width * image.height * 4 || trimap.width !== image.width || trimap.height !== image.height) {
-    post({ type: 'error', id: m.id, code: 'bad-settings', message: 'The trimap does not match the image size.' });
+    post({ type: 'error', id: m.id, code: 'input', message: 'The trimap does not match the image size.' });
     return;
   }
   const box = defectBounds(trimap);
   if (!box) {
-    post({ type: 'error', id: m.id, code: 'no-defect', message: 'Paint a defect region (class "Defect") first.' });
+    post({ type: 'error', id: m.id, code: 'input', message: 'Paint a defect region (class "Defect") first.' });
     return;
   }
   const region = regionOf(box);
@@ -173,7 +171,7 @@ async function generate(m: GenerateMessage) {
         onStage: (stage) => post({ type: 'stage', id: m.id, stage }),
       },
     );
-    if (abort.signal.aborted) throw abort.signal.reason ?? new DOMException('Aborted', 'AbortError');
+    if (abort.signal.aborted) throw abortReason(abort.signal);
     // The promise of the method: outside the defect, the input's pixels, bit for bit. Check it, never patch it.
     const out = result.image.data;
     let changedOutside = 0;
@@ -205,9 +203,9 @@ async function generate(m: GenerateMessage) {
     );
   } catch (e) {
     if (abort.signal.aborted) {
-      const reason = abort.signal.reason as Error | undefined;
-      if (reason && /device lost/i.test(String(reason.message))) {
-        post({ type: 'error', id: m.id, code: 'device-lost', message: `${reason.message}. Switched to WASM; press Generate again.` });
+      const reason = abort.signal.reason;
+      if (errorCode(reason) === 'device-lost') {
+        post({ type: 'error', id: m.id, code: 'device-lost', message: `${(reason as Error).message}. Switched to WASM; press Generate again.` });
       } else post({ type: 'cancelled', id: m.id, stepsAtCancel: run.stepsAtCancel, stepsDone: run.stepsDone });
     } else {
       const c = classifyError(e);

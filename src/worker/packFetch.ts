@@ -2,6 +2,7 @@
 // size and sha256 against defect-studio.json (on download and again on every cache read).
 import { canonicalFiles, MAX_MANIFEST_BYTES } from '../core/models/manifest';
 import { readCapped, sizeError, type ReadLimits } from '../core/models/pack-source';
+import { PackError } from '../core/models/errors';
 import type { PackManifest } from '../core/models/manifest-types';
 
 export const MANIFEST_FILE = 'defect-studio.json';
@@ -31,7 +32,8 @@ export interface FetchedPack {
   fromCache: boolean;
 }
 
-export class PackLoadError extends Error {
+/** A download problem: a PackError (code 'pack'), like every other pack problem. */
+export class PackLoadError extends PackError {
   constructor(message: string) {
     super(message);
     this.name = 'PackLoadError';

@@ -7,7 +7,9 @@ import type { PackManifest } from '../core/models/manifest-types';
 export type BackendSetting = 'auto' | 'webgpu' | 'wasm';
 export type ActiveBackend = 'webgpu' | 'wasm';
 
-export type ErrorCode = 'model-load' | 'out-of-memory' | 'device-lost' | 'bad-settings' | 'no-defect' | 'internal';
+/** Error messages carry the core's stable codes (src/core/errors.ts), nothing else. */
+export type { ErrorCode } from '../core/errors';
+import type { ErrorCode } from '../core/errors';
 
 /** Everything of a GenerateRequest except the pixel buffers (defined with the defaults in src/core/settings). */
 export type GenerateSettings = GenerationSettings;
@@ -144,16 +146,19 @@ export type FromWorker =
 /** A readable line for each error kind. */
 export function errorTitle(code: ErrorCode): string {
   switch (code) {
-    case 'model-load':
+    case 'pack':
       return 'The model could not be loaded';
     case 'out-of-memory':
       return 'Out of memory';
     case 'device-lost':
       return 'The GPU device was lost';
-    case 'bad-settings':
+    case 'settings':
       return 'Bad settings';
-    case 'no-defect':
+    case 'input':
       return 'Nothing to generate';
+    case 'aborted':
+      return 'Stopped';
+    case 'runtime':
     case 'internal':
       return 'Generation failed';
   }

@@ -5,6 +5,7 @@
  * or a Slurm job array's SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT.
  */
 
+import { DefectStudioError } from '../errors';
 export interface Shard {
   /** 0-based shard index. */
   index: number;
@@ -14,9 +15,9 @@ export interface Shard {
   source: 'flag' | 'kubernetes' | 'slurm' | 'none';
 }
 
-export class ShardError extends Error {
+export class ShardError extends DefectStudioError {
   constructor(message: string) {
-    super(message);
+    super('input', message);
     this.name = 'ShardError';
   }
 }

@@ -4,6 +4,7 @@
  *   3. decoder adaptation (through a DecoderAdapter) after the final decode,
  * then the paste that keeps every pixel outside the defect bit-identical to the input.
  */
+import { AbortedError, InputError } from '../errors';
 import { DEFECT, type RGBAImage, type Trimap } from '../image';
 import { PackError } from '../models/errors';
 import type { LoadedPack, SessionIO } from '../models/pack';
@@ -17,15 +18,11 @@ import { createScheduler } from './schedulers';
 import { generationSettingsProblem } from '../settings';
 import type { AdaptationReport, CropWindow, GenerateOptions, GenerateRequest, GenerateResult, Stage, StepEvent } from './types';
 
-export class InputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InputError';
-  }
-}
+// InputError lives in src/core/errors.ts (the one error vocabulary); re-exported for the pipeline's callers.
+export { InputError };
 
-export function abortError(): DOMException {
-  return new DOMException('Generation aborted', 'AbortError');
+export function abortError(): AbortedError {
+  return new AbortedError('Generation aborted');
 }
 
 /** Let queued macrotasks (e.g. a Worker's Stop message) run; MessageChannel avoids timer clamping. */

@@ -1,5 +1,7 @@
-/** A model pack problem, precise enough to act on: which file, which tensor, what was expected and found. */
-export class PackError extends Error {
+import { DefectStudioError } from '../errors';
+
+/** A model pack problem (code 'pack'), precise enough to act on: which file, which tensor, what was expected and found. */
+export class PackError extends DefectStudioError {
   readonly file?: string;
   readonly tensor?: string;
   readonly expected?: string;
@@ -11,7 +13,7 @@ export class PackError extends Error {
     if (details.tensor) parts.push(`tensor ${details.tensor}`);
     if (details.expected !== undefined) parts.push(`expected ${details.expected}`);
     if (details.found !== undefined) parts.push(`found ${details.found}`);
-    super(parts.join('; '));
+    super('pack', parts.join('; '));
     this.name = 'PackError';
     this.file = details.file;
     this.tensor = details.tensor;

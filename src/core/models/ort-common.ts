@@ -3,6 +3,7 @@
  * Only types are imported here; the module object is passed in, so the core stays free of a hard dependency.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import { runtimeError } from '../errors';
 import type { IOMeta, ModelSession, SessionOptions, TensorData } from './runtime';
 
 /** The subset of an onnxruntime module this adapter uses. */
@@ -29,7 +30,12 @@ export function wrapSession(ort: OrtModule, session: InferenceSession): ModelSes
       for (const [name, t] of Object.entries(feeds)) {
         ortFeeds[name] = new ort.Tensor(t.type, t.data as Tensor.DataType, t.dims);
       }
-      const result = outputNames ? await session.run(ortFeeds, outputNames) : await session.run(ortFeeds);
+      let result: InferenceSession.ReturnType;
+      try {
+        result = outputNames ? await session.run(ortFeeds, outputNames) : await session.run(ortFeeds);
+      } catch (e) {
+        throw runtimeError(e, 'model run'); // out-of-memory / device-lost / runtime, by code
+      }
       const out: Record<string, TensorData> = {};
       for (const [name, t] of Object.entries(result)) {
         let data = t.data as TensorData['data'];

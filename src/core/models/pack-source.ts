@@ -1,3 +1,4 @@
+import { DefectStudioError } from '../errors';
 import { PackError } from './errors';
 
 /** Limits for one read: the size the manifest declares, or (when none is declared yet) a ceiling. */
@@ -24,9 +25,9 @@ export interface PackSource {
   onProgress?: (event: { file: string; loaded: number; total?: number }) => void;
 }
 
-export class MissingFileError extends Error {
+export class MissingFileError extends DefectStudioError {
   constructor(readonly file: string, detail?: string) {
-    super(`missing file ${file}${detail ? ` (${detail})` : ''}`);
+    super('pack', `missing file ${file}${detail ? ` (${detail})` : ''}`);
     this.name = 'MissingFileError';
   }
 }

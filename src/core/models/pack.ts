@@ -3,6 +3,7 @@
  * tokenizer and scheduler config, create the ONNX sessions once, and resolve how to talk to each
  * (dtypes, timestep rank, batch, ControlNet residual names) from the sessions' metadata.
  */
+import { runtimeError } from '../errors';
 import { parseSchedulerConfig, type SchedulerConfig } from '../diffusion/schedulers/config';
 import { PackError } from './errors';
 import { MANIFEST_FILE, MAX_MANIFEST_BYTES, parseManifest, requiredFiles, sha256Hex } from './manifest';
@@ -215,6 +216,8 @@ export async function loadPack(source: PackSource, runtime: Runtime, options: Lo
       sessions.push(session);
       return { session, file };
     } catch (e) {
+      const code = runtimeError(e, file).code;
+      if (code === 'out-of-memory' || code === 'device-lost' || code === 'aborted') throw runtimeError(e, `cannot load ${file}`);
       throw new PackError('cannot load the ONNX model', { file, found: (e as Error).message?.split('\n')[0] });
     }
   };

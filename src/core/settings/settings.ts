@@ -4,6 +4,7 @@
  * lines) and the conversion to what the pipeline takes. The UI store, the worker, the CLI, the export
  * record and batch jobs all use this module; nothing else writes a default or a range.
  */
+import { DefectStudioError } from '../errors';
 import { SCHEDULER_NAMES, isSchedulerName, type SchedulerName } from './schedulers';
 
 /** Every setting a user (or a job line) can give, flat. */
@@ -215,9 +216,9 @@ export interface SettingProblem {
   found: string;
 }
 
-export class SettingsError extends Error {
+export class SettingsError extends DefectStudioError {
   constructor(readonly problems: SettingProblem[]) {
-    super(problems[0]?.message ?? 'invalid settings');
+    super('settings', problems[0]?.message ?? 'invalid settings');
     this.name = 'SettingsError';
   }
 }

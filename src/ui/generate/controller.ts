@@ -1,6 +1,7 @@
 // Glue between the editor, the generation Worker and the stores. Pixel buffers never enter React state.
 import { editor } from '../editorInstance';
-import { CancelledError, GenerationClient, WorkerError } from '../../worker/client';
+import { CancelledError, GenerationClient } from '../../worker/client';
+import { errorCode } from '../../core/errors';
 import { errorTitle, type BackendSetting, type DoneMessage, type StepMessage } from '../../worker/protocol';
 import { categoryFromImageName, defectNameFromPrompt, exportDataset as buildDatasetZip, exportSingle, type DatasetItem } from '../../core/export';
 import { DEFECT, type RGBAImage } from '../../core/image';
@@ -122,7 +123,7 @@ export function ensureModel(force = false): Promise<boolean> {
       if (superseded()) return loading!;
       if (c !== client) return false;
       useModel.setState({ status: 'error', error: e.message });
-      useRun.setState({ error: { title: errorTitle('model-load'), message: e.message } });
+      useRun.setState({ error: { title: errorTitle('pack'), message: e.message } });
       return false;
     })
     .finally(() => {
@@ -157,10 +158,10 @@ export async function generate(): Promise<void> {
   const image = editor.getImage();
   const trimapLive = editor.getTrimap();
   const fail = (title: string, message: string) => useRun.setState({ error: { title, message }, notice: '' });
-  if (!image || !trimapLive) return fail(errorTitle('no-defect'), 'Open an image first.');
-  if (!trimapLive.data.includes(DEFECT)) return fail(errorTitle('no-defect'), 'Paint a defect region (class "Defect") first.');
+  if (!image || !trimapLive) return fail(errorTitle('input'), 'Open an image first.');
+  if (!trimapLive.data.includes(DEFECT)) return fail(errorTitle('input'), 'Paint a defect region (class "Defect") first.');
   const early = settingsProblem(useSettings.getState());
-  if (early) return fail(errorTitle('bad-settings'), early);
+  if (early) return fail(errorTitle('settings'), early);
 
   lastRunTimings.clickAt = performance.now();
   lastRunTimings.firstPreviewAt = 0;
@@ -176,7 +177,7 @@ export async function generate(): Promise<void> {
     // Read the settings once the pack is loaded: its defaults fill the fields the user has not set.
     const s = useSettings.getState();
     const problem = settingsProblem(s);
-    if (problem) return fail(errorTitle('bad-settings'), problem);
+    if (problem) return fail(errorTitle('settings'), problem);
     const baseSeed = s.randomSeed ? randomSeed() : s.seed;
     if (s.randomSeed) s.set({ seed: baseSeed });
     useRun.setState({ totalSteps: s.steps, variants: s.variants });
@@ -219,7 +220,7 @@ export async function generate(): Promise<void> {
           useRun.setState({ notice: 'Stopped; nothing was kept from the unfinished run.' });
           break;
         }
-        const code = e instanceof WorkerError ? e.code : 'internal';
+        const code = errorCode(e);
         fail(errorTitle(code), (e as Error).message);
         break;
       }

@@ -5,6 +5,7 @@
  * outputs the final convolution's input, opens a session on it, and returns a DecoderAdapter for the
  * pipeline; for a decoder that does not end with a convolution it returns a notice instead.
  */
+import { abortReason } from '../../errors';
 import type { AdaptationReport, AdaptationSettings, DecoderAdapter } from '../types';
 import type { ModelSession, Runtime, SessionOptions, TensorData } from '../../models/runtime';
 import { type FinalConv, UnsupportedDecoderError, exposeFinalConvInput } from '../../models/onnx/decoder-head';
@@ -220,7 +221,7 @@ export async function createDecoderAdapter(
           ? { type: 'float16', data: float32ToHalfArray(scaled), dims: [1, lc, lh, lw] }
           : { type: 'float32', data: scaled, dims: [1, lc, lh, lw] };
       const out = await session.run({ [input.name]: feed }, [conv.featuresName]);
-      if (args.signal?.aborted) throw args.signal.reason ?? new DOMException('aborted', 'AbortError');
+      if (args.signal?.aborted) throw abortReason(args.signal, 'aborted');
       const f = out[conv.featuresName];
       const features = toFloat32(f);
       const dims = f.dims;

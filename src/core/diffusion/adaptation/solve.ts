@@ -8,6 +8,7 @@
  * normal equations (F^T W F + mu I) W* = F^T W y + mu W0 share one matrix for all output channels: one
  * Cholesky factorisation, one solve per channel. Accumulation and factorisation in float64.
  */
+import { abortReason } from '../../errors';
 import { type ResolvedConv, im2colRow } from './conv';
 
 /**
@@ -191,7 +192,7 @@ export interface HeadSolution {
 }
 
 function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw signal.reason ?? new DOMException('aborted', 'AbortError');
+  if (signal?.aborted) throw abortReason(signal, 'aborted');
 }
 
 /** Builds the normal equations (sampled, float64) and solves them. */

@@ -5,6 +5,7 @@
  * Works on the protobuf bytes directly: every field other than the graph's new output is copied verbatim,
  * so the decoder's original output is computed exactly as before.
  */
+import { DefectStudioError } from '../../errors';
 import { Writer, WIRE_LEN, scanFields } from './protobuf';
 import {
   DataType,
@@ -23,9 +24,9 @@ import {
   readGraph,
 } from './model';
 
-export class UnsupportedDecoderError extends Error {
+export class UnsupportedDecoderError extends DefectStudioError {
   constructor(message: string) {
-    super(message);
+    super('pack', message);
     this.name = 'UnsupportedDecoderError';
   }
 }

@@ -2,6 +2,7 @@
  * Read-only views of the ONNX protobuf messages this project needs (field numbers from onnx/onnx.proto).
  * Every view keeps the byte span it came from, so an editor can copy untouched parts verbatim.
  */
+import { DefectStudioError } from '../../errors';
 import {
   type Field,
   WIRE_LEN,
@@ -73,9 +74,9 @@ export function dataTypeName(t: number): string {
   return names[t] ?? `onnx-type-${t}`;
 }
 
-export class OnnxFormatError extends Error {
+export class OnnxFormatError extends DefectStudioError {
   constructor(message: string) {
-    super(message);
+    super('pack', message);
     this.name = 'OnnxFormatError';
   }
 }

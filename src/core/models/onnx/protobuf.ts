@@ -5,6 +5,7 @@
  * Wire types: 0 varint, 1 fixed64, 2 length-delimited, 5 fixed32 (3/4, groups, are rejected).
  */
 
+import { DefectStudioError } from '../../errors';
 export const WIRE_VARINT = 0;
 export const WIRE_I64 = 1;
 export const WIRE_LEN = 2;
@@ -23,9 +24,9 @@ export interface Field {
   valueEnd: number;
 }
 
-export class ProtobufError extends Error {
+export class ProtobufError extends DefectStudioError {
   constructor(message: string) {
-    super(message);
+    super('pack', message);
     this.name = 'ProtobufError';
   }
 }
