@@ -12,6 +12,7 @@ import { checkOutDir, commitOutDir } from './output';
 import { buildRequest, decodeImageAndTrimap, encodeResultImage, generationRecord, openGenerator, readInput, runRequest } from './generator';
 import { BATCH_USAGE, batchCommand, mergeCommand } from './batch';
 import { JOBS_USAGE, jobsCommand } from './make-jobs';
+import { PACK_USAGE, packCommand } from './pack';
 
 export async function runGenerate(args: GenerateArgs, signal?: AbortSignal): Promise<{ outDir: string; meta: ExportRecord }> {
   const t0 = performance.now();
@@ -54,10 +55,10 @@ export function printable(s: string): string {
   });
 }
 
-const COMMANDS = ['generate', 'batch', 'jobs', 'merge'];
+const COMMANDS = ['generate', 'batch', 'jobs', 'merge', 'pack'];
 
 function fullUsage(): string {
-  return [USAGE, BATCH_USAGE, JOBS_USAGE].join('\n');
+  return [USAGE, BATCH_USAGE, JOBS_USAGE, PACK_USAGE].join('\n');
 }
 
 /** Exit code: 0 ok, 1 bad input / pack / failure (batch: any failed job), 2 usage, 130 interrupted (143 on SIGTERM). */
@@ -88,6 +89,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (cmd === 'jobs') return await jobsCommand(rest);
     if (cmd === 'merge') return await mergeCommand(rest);
+    if (cmd === 'pack') return await packCommand(rest);
     const args = parseGenerateArgs(rest);
     const { outDir, meta } = await runGenerate(args, ctrl.signal);
     process.stdout.write(`wrote ${printable(join(outDir, 'image.png'))}, mask.png, meta.json (${((meta.timings?.total ?? 0) / 1000).toFixed(2)} s)\n`);

@@ -1,0 +1,115 @@
+/**
+ * `defect-studio pack`: the tiny packs with their manifests removed are packed again; the result must
+ * describe them as their hand-written manifests do, load with the core loader, and generate the same pixels.
+ * Bad exports are refused with one error and leave nothing behind.
+ */
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generate } from '../src/core/diffusion/pipeline';
+import { parseManifest } from '../src/core/models/manifest';
+import { loadPack } from '../src/core/models/pack';
+import { FsPackSource } from '../src/core/models/pack-source.node.ts';
+import { createNodeRuntime } from '../src/core/models/ort-node.node.ts';
+import { PackError } from '../src/core/models/errors';
+import { makePack } from '../src/cli/pack';
+import { main } from '../src/cli/main';
+import { PACK_NAMES, bytesEqual, makeRequest, packDir } from './helpers';
+
+let dir: string;
+const runtime = createNodeRuntime({ threads: 1 });
+
+function exportOf(name: string, to: string): string {
+  cpSync(packDir(name), to, { recursive: true });
+  rmSync(join(to, 'defect-studio.json'));
+  return to;
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ds-pack-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('defect-studio pack', () => {
+  for (const name of PACK_NAMES) {
+    it(`rebuilds ${name}'s manifest from the export, loads and generates the same pixels`, async () => {
+      const from = exportOf(name, join(dir, `${name}-export`));
+      const out = join(dir, `${name}-pack`);
+      const { manifest } = await makePack({ from, out });
+      const orig = parseManifest(readFileSync(join(packDir(name), 'defect-studio.json'), 'utf8'));
+      const made = parseManifest(readFileSync(join(out, 'defect-studio.json'), 'utf8'));
+      expect(made).toEqual(manifest);
+      for (const k of ['conditioning', 'concatChannels', 'resolution', 'latentChannels', 'vaeScaleFactor', 'latentScale', 'tokenizer', 'files'] as const) {
+        expect(made[k], k).toEqual(orig[k]);
+      }
+      // The result loads with the core loader (every size and sha256 checked) and generates exactly what
+      // the hand-made pack generates for the same request.
+      const a = await loadPack(new FsPackSource(out), runtime);
+      const b = await loadPack(new FsPackSource(packDir(name)), runtime);
+      try {
+        const req = makeRequest({ steps: 3 });
+        const ra = await generate(a, req);
+        const rb = await generate(b, req);
+        expect(ra.image.width).toBe(80);
+        expect(bytesEqual(ra.image.data, rb.image.data)).toBe(true);
+      } finally {
+        await a.release();
+        await b.release();
+      }
+    }, 120_000);
+  }
+
+  it('reads resolution, scale factor and scaling factor from the diffusers configs when they are there', async () => {
+    const from = exportOf('tiny-sd', join(dir, 'cfg-export'));
+    writeFileSync(join(from, 'unet', 'config.json'), JSON.stringify({ in_channels: 4, out_channels: 4, sample_size: 16 }));
+    writeFileSync(join(from, 'vae_decoder', 'config.json'), JSON.stringify({ latent_channels: 4, block_out_channels: [8, 8, 8, 8], scaling_factor: 0.2 }));
+    const { manifest } = await makePack({ from, out: join(dir, 'cfg-pack'), id: 'cfg', name: 'Config pack' });
+    expect(manifest).toMatchObject({ id: 'cfg', name: 'Config pack', resolution: 128, vaeScaleFactor: 8, latentScale: 0.2, conditioning: 'none' });
+    expect(Object.keys(manifest.files)).toContain('unet/config.json');
+  });
+
+  it('refuses a broken export with one PackError and writes nothing', async () => {
+    const from = exportOf('tiny-sd', join(dir, 'bad-export'));
+    rmSync(join(from, 'vae_encoder', 'model.onnx'));
+    const out = join(dir, 'bad-pack');
+    await expect(makePack({ from, out })).rejects.toThrow(PackError);
+    await expect(makePack({ from, out })).rejects.toThrow(/required file; file vae_encoder\/model.onnx/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.includes('ds-new'))).toEqual([]);
+  });
+
+  it('refuses a UNet whose channels match no conditioning', async () => {
+    const from = exportOf('tiny-builtin', join(dir, 'odd-export'));
+    // the built-in's 10-channel UNet with a 3-channel VAE config: 10 - 3 = 7 extra channels
+    writeFileSync(join(from, 'vae_decoder', 'config.json'), JSON.stringify({ latent_channels: 3, block_out_channels: [8, 8, 8] }));
+    await expect(makePack({ from, out: join(dir, 'odd-pack') })).rejects.toThrow(/match no known conditioning.*found 10/);
+    expect(existsSync(join(dir, 'odd-pack'))).toBe(false);
+  });
+
+  it('CLI: a non-empty --out is refused with one line and left alone; a good run prints a summary', async () => {
+    const from = exportOf('tiny-sd', join(dir, 'cli-export'));
+    const busy = join(dir, 'busy');
+    mkdirSync(busy);
+    writeFileSync(join(busy, 'keep.txt'), 'x');
+    const err: string[] = [];
+    const out: string[] = [];
+    const we = process.stderr.write.bind(process.stderr);
+    const wo = process.stdout.write.bind(process.stdout);
+    process.stderr.write = ((s: string) => (err.push(s), true)) as typeof process.stderr.write;
+    process.stdout.write = ((s: string) => (out.push(s), true)) as typeof process.stdout.write;
+    let c1: number, c2: number;
+    try {
+      c1 = await main(['pack', '--from', from, '--out', busy]);
+      c2 = await main(['pack', '--from', from, '--out', join(dir, 'cli-pack')]);
+    } finally {
+      process.stderr.write = we;
+      process.stdout.write = wo;
+    }
+    expect(c1).toBe(2);
+    expect(err.join('')).toMatch(/^defect-studio: --out .*must be a new or empty folder\n$/);
+    expect(readdirSync(busy)).toEqual(['keep.txt']);
+    expect(c2).toBe(0);
+    expect(out.join('')).toMatch(/wrote .*cli-pack: 10 files, .* none, 64x64, 4 latent channels/);
+  });
+});
