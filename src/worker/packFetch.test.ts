@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fetchPack, sha256Hex, type BlobCache } from './packFetch';
+import { sha256Hex } from '../core/models/manifest';
+import { fetchPack, type BlobCache } from './packFetch';
 
 class MemCache implements BlobCache {
   store = new Map<string, Uint8Array>();

@@ -1,11 +1,10 @@
 // Download a model pack over HTTP with byte progress, keep it in Cache Storage, and check every file's
 // size and sha256 against defect-studio.json (on download and again on every cache read).
-import { canonicalFiles, MAX_MANIFEST_BYTES } from '../core/models/manifest';
+import { canonicalFiles, MANIFEST_FILE, MAX_MANIFEST_BYTES, sha256Hex } from '../core/models/manifest';
 import { readCapped, sizeError, type ReadLimits } from '../core/models/pack-source';
 import { PackError } from '../core/models/errors';
 import type { PackManifest } from '../core/models/manifest-types';
 
-export const MANIFEST_FILE = 'defect-studio.json';
 export const CACHE_NAME = 'defect-studio-models-v1';
 
 /** The slice of the Cache Storage API we use (injectable for tests). */
@@ -40,13 +39,6 @@ export class PackLoadError extends PackError {
   }
 }
 
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  const b = new Uint8Array(digest);
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += b[i].toString(16).padStart(2, '0');
-  return s;
-}
 
 export async function openDefaultCache(): Promise<BlobCache | null> {
   try {
