@@ -3,7 +3,7 @@ import { decode, encode } from 'fast-png';
 import { unzipSync } from 'fflate';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { flushAutosave } from './app';
+import { fileAction, flushAutosave, sessionRestored } from './app';
 
 /** Counts per class id [background, object, defect] of the live trimap in the page. */
 function liveCounts(page: Page): Promise<[number, number, number]> {
@@ -220,4 +220,42 @@ test('a folder of three photos: wand and brush on two, keys step between them, r
   }
   const labels = JSON.parse(new TextDecoder().decode(zip['photos/labels.json']));
   expect(labels.images.map((i: { name: string; status: string }) => `${i.name}:${i.status}`)).toEqual(['p1.png:defect', 'p2.png:defect', 'p3.png:unlabelled']);
+});
+
+test('dropping several images opens them as a folder; opening a single image leaves it', async ({ page }) => {
+  await page.goto('/');
+  const a = png('drop-a.png', 40, 30, () => [200, 10, 30, 255]).buffer.toString('base64');
+  const b = png('drop-b.png', 30, 20, () => [10, 200, 30, 255]).buffer.toString('base64');
+  await sessionRestored(page);
+  const opened = await fileAction(page, () =>
+    page.evaluate(
+      ([a, b]) => {
+        const dt = new DataTransfer();
+        for (const [name, data] of [['drop-b.png', b], ['drop-a.png', a]]) dt.items.add(new File([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], name, { type: 'image/png' }));
+        const el = document.querySelector('[data-testid="canvas"]')!;
+        el.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      },
+      [a, b],
+    ),
+  );
+  expect(opened).toBe(true);
+  const strip = page.getByTestId('folder-strip');
+  await expect(strip.getByRole('button', { name: /^drop-/ })).toHaveCount(2);
+  await expect(page.getByTestId('doc-name')).toContainText('drop-a.png · 40×30');
+  await strip.getByRole('button', { name: 'drop-b.png: not labelled' }).click();
+  await expect(page.getByTestId('doc-name')).toContainText('drop-b.png · 30×20');
+  await expect(page.getByRole('button', { name: 'Export masks' })).toBeEnabled();
+
+  // A sample opens as a single image: the strip goes, and a reload brings the sample back, not the folder
+  await page.getByRole('button', { name: 'New' }).click();
+  await page.getByRole('button', { name: 'Wood' }).click();
+  await expect(page.getByTestId('doc-name')).toContainText('Wood.png');
+  await expect(strip).toBeHidden();
+  await expect(page.getByRole('button', { name: 'Export masks' })).toBeDisabled();
+  await flushAutosave(page);
+  await page.reload();
+  await sessionRestored(page);
+  await expect(page.getByTestId('doc-name')).toContainText('Wood.png');
+  await expect(strip).toBeHidden();
 });
