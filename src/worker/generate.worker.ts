@@ -41,6 +41,7 @@ async function load(m: LoadMessage) {
     const cache = m.noCache ? null : await openDefaultCache();
     const pack = await fetchPack(m.packUrl, {
       cache,
+      backend: choice.backend,
       onProgress: (p) => post({ type: 'load-progress', id: m.id, loaded: p.loaded, total: p.total, file: p.file, fromCache: p.fromCache }),
     });
     let backend: ActiveBackend = choice.backend;

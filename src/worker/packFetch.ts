@@ -4,6 +4,7 @@ import { canonicalFiles, MANIFEST_FILE, MAX_MANIFEST_BYTES, sha256Hex } from '..
 import { readCapped, sizeError, type ReadLimits } from '../core/models/pack-source';
 import { PackError } from '../core/models/errors';
 import type { PackManifest } from '../core/models/manifest-types';
+import { assertFitsWasm } from '../core/models/memory';
 
 export const CACHE_NAME = 'defect-studio-models-v1';
 
@@ -106,6 +107,8 @@ export async function fetchPack(
     onProgress?: (p: FetchProgress) => void;
     fetchImpl?: typeof fetch;
     signal?: AbortSignal;
+    /** The backend the pack is for: 'wasm' refuses a pack too big for the 4 GB heap before any download. */
+    backend?: string;
   },
 ): Promise<FetchedPack> {
   const doFetch = opts.fetchImpl ?? fetch;
@@ -128,6 +131,7 @@ export async function fetchPack(
   if (!manifestBytes) throw new PackLoadError(`cannot fetch ${MANIFEST_FILE} from ${base} (${networkError})`);
   const manifest = parseManifest(manifestBytes);
   const manifestSha256 = await sha256Hex(manifestBytes);
+  if (opts.backend === 'wasm') assertFitsWasm(manifest);
 
   const entries = Object.entries(manifest.files);
   const total = entries.reduce((s, [, f]) => s + f.bytes, 0);

@@ -7,6 +7,7 @@ import { runtimeError } from '../errors';
 import { parseSchedulerConfig, type SchedulerConfig } from '../diffusion/schedulers/config';
 import { PackError } from './errors';
 import { MANIFEST_FILE, MAX_MANIFEST_BYTES, parseManifest, requiredFiles, sha256Hex } from './manifest';
+import { assertFitsWasm } from './memory';
 import type { PackManifest } from './manifest-types';
 import { MissingFileError, type PackSource } from './pack-source';
 import type { IOMeta, ModelSession, Runtime, SessionOptions } from './runtime';
@@ -137,6 +138,8 @@ export async function loadPack(source: PackSource, runtime: Runtime, options: Lo
   for (const f of requiredFiles(manifest)) {
     if (!manifest.files[f]) throw new PackError('required file not listed in the manifest', { file: f, expected: 'an entry in "files"', found: 'none' });
   }
+  // One wasm32 heap: a pack that cannot fit is refused from its declared sizes, before any file is read.
+  if (runtime.name === 'wasm') assertFitsWasm(manifest);
 
   // Read and verify every listed file (names are canonical and unique: parseManifest merged the spellings).
   const readVerified = async (name: string): Promise<Uint8Array> => {
