@@ -12,7 +12,8 @@ import { loadPack } from '../src/core/models/pack';
 import { FsPackSource } from '../src/core/models/pack-source.node.ts';
 import type { PackSource } from '../src/core/models/pack-source';
 import { createRuntime } from '../src/cli/generator';
-import { fetchPack, sha256Hex } from '../src/worker/packFetch';
+import { fetchPack } from '../src/worker/packFetch';
+import { sha256Hex } from '../src/core/models/manifest';
 import { packDir } from './helpers';
 
 const H = 'a'.repeat(64);
