@@ -10,7 +10,7 @@ import { generate, InputError } from '../core/diffusion/pipeline';
 import type { DecoderAdapter, GenerateRequest, GenerateResult } from '../core/diffusion/types';
 import type { RGBAImage, Trimap } from '../core/image';
 import { PackError } from '../core/models/errors';
-import { externalDataFiles, loadPack, type LoadedPack } from '../core/models/pack';
+import { loadPack, type LoadedPack } from '../core/models/pack';
 import { FsPackSource } from '../core/models/pack-source.node.ts';
 import type { Runtime } from '../core/models/runtime';
 import { checkImageHeader } from '../core/imageHeader';
@@ -122,16 +122,8 @@ export async function openGenerator(model: string, backend: Backend, adapt: bool
   let adapterRelease: (() => Promise<void>) | null = null;
   if (adapt) {
     try {
-      const { createDecoderAdapter } = await import('../core/diffusion/adaptation');
-      const decFile = pack.io.vaeDecoder.file;
-      // Read again through the pack: sizes checked before reading, sha256 after.
-      const externalData = await Promise.all(
-        externalDataFiles(pack.manifest, 'vae_decoder').map(async (f) => ({ path: f.slice('vae_decoder/'.length), data: await pack.readFile(f) })),
-      );
-      const handle = await createDecoderAdapter(runtime, await pack.readFile(decFile), {
-        latentScale: pack.manifest.latentScale,
-        externalData: externalData.length ? externalData : undefined,
-      });
+      const { createPackDecoderAdapter } = await import('../core/diffusion/adaptation');
+      const handle = await createPackDecoderAdapter(pack, runtime);
       adapter = handle.adapter ?? undefined;
       adapterNotice = handle.notice;
       adapterRelease = () => handle.release();

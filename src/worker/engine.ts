@@ -5,7 +5,7 @@ import { loadPack, type LoadedPack } from '../core/models/pack';
 import { MANIFEST_FILE } from '../core/models/manifest';
 import { makeTensor, tensorToFloat32 } from '../core/models/tensor';
 import { generate as runPipeline, yieldToEventLoop } from '../core/diffusion/pipeline';
-import { createDecoderAdapter, type DecoderAdapterHandle } from '../core/diffusion/adaptation';
+import { createPackDecoderAdapter, type DecoderAdapterHandle } from '../core/diffusion/adaptation';
 import type { GenerateRequest, GenerateResult, Stage, StepEvent } from '../core/diffusion/types';
 import type { ModelSession, Runtime } from '../core/models/runtime';
 import type { FetchedPack } from './packFetch';
@@ -45,15 +45,7 @@ export async function createEngine(pack: FetchedPack, backend: ActiveBackend, on
   const getAdapter = () =>
     (adapterHandle ??= (async () => {
       try {
-        const decFile = loaded.io.vaeDecoder.file;
-        const dir = decFile.slice(0, decFile.lastIndexOf('/') + 1);
-        const externalData = [...files.entries()]
-          .filter(([p]) => p.startsWith(dir) && p !== decFile && /(_data|\.data)$/.test(p))
-          .map(([p, data]) => ({ path: p.slice(dir.length), data }));
-        const h = await createDecoderAdapter(runtime, files.get(decFile)!, {
-          latentScale: pack.manifest.latentScale,
-          externalData: externalData.length ? externalData : undefined,
-        });
+        const h = await createPackDecoderAdapter(loaded, runtime);
         adapterNotice = h.notice;
         return h;
       } catch (e) {

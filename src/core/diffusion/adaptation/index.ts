@@ -2,3 +2,4 @@ export * from './adapter';
 export * from './conv';
 export * from './metrics';
 export * from './solve';
+export * from './pack-adapter';
