@@ -14,7 +14,7 @@ Writes tools/train/runs/photo-eval/<name>/ (inputs, trimaps, outputs, cases.tsv,
 - Colour consistency and seam: /work/shared/tools/realism_metrics.py's measure() (|chroma inside - chroma
   in the 12 px ring| over scratch / dent / fold; seam = band gradient output / input, median).
 - Fidelity: a defect-type classifier (evaluate.py's Clf) trained on defects rendered on TRAINING photos
-  (tools/data/cache/photo_clf.npz), scored on the generations; its accuracy on defects rendered on the
+  (tools/data/cache/photo_clf.npz if built, else photo_train.npz), scored on the generations; its accuracy on defects rendered on the
   evaluation photos is reported as its ceiling.
 - VAE PSNR: the pack's VAE (its ONNX weights in PyTorch) on the 256x256 evaluation photos, through the
   pack's context normalisation when its manifest sets contextNorm.
@@ -112,9 +112,12 @@ def prepare(out):
 # ------------------------------------------------------------------------------------------ classifier
 def train_clf(path, epochs=6):
     from evaluate import Clf, clf_input
+    # its own split (build_photo_cache.py --split clf) when built, else the UNet's photo training set: both are
+    # defects rendered on TRAINING photos only
     p = os.path.join(HERE, "..", "data", "cache", "photo_clf.npz")
     if not os.path.exists(p):
-        subprocess.check_call([sys.executable, os.path.join(HERE, "..", "data", "build_photo_cache.py"), "--split", "clf", "--n", "1600"])
+        p = os.path.join(HERE, "..", "data", "cache", "photo_train.npz")
+    print("classifier data:", os.path.basename(p), flush=True)
     d = dict(np.load(p))
     torch.manual_seed(0)
     X = clf_input(d["defect"], d["ok"], d["mask"])

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const steps = args.includes('--steps') ? Number(args[args.indexOf('--steps') + 1]) : undefined;
   const adapt = !args.includes('--no-adapt');
   const lines = (await readFile(list, 'utf8')).split('\n').filter((l) => l.trim());
-  const gen = await openGenerator(model, 'native', adapt);
+  const gen = await openGenerator(model, 'native', adapt, { threads: Number(process.env.DS_THREADS ?? 1) });
   const t0 = performance.now();
   let n = 0;
   for (const line of lines) {
