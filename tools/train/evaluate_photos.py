@@ -169,7 +169,7 @@ def clf_ceiling(net, ev):
     bads, oks, ms, ts = [], [], [], []
     for i, r in enumerate(ev):
         img = PH.eval_crop(PH.load_photo(r))
-        for t in range(8):
+        for t in (i % 8, (i + 4) % 8):  # two types a photo, every type in turn
             s = PD.render_on_photo(np.random.default_rng([EVAL_SEED + 1, i, t]), img, t)
             bads.append(s["defect"]); oks.append(s["ok"]); ms.append(s["mask"]); ts.append(t)
     pr = predict(net, np.stack(bads), np.stack(oks), np.stack(ms))
@@ -178,9 +178,9 @@ def clf_ceiling(net, ev):
 
 # ------------------------------------------------------------------------------------------------ VAE
 def vae_psnr(pack, ev):
-    from from_onnx import load_pack_weights
+    from from_onnx import load_pack_vae
     man = json.load(open(os.path.join(pack, "defect-studio.json")))
-    vae, _, _, _, _ = load_pack_weights(pack)
+    vae = load_pack_vae(pack)
     norm = bool(man.get("contextNorm"))
     X = np.stack([PH.eval_crop(PH.load_photo(r)) for r in ev])
     res = []
@@ -225,6 +225,8 @@ def main():
     ap.add_argument("--name", required=True)
     ap.add_argument("--skip-gen", action="store_true", help="score the outputs of an earlier run")
     ap.add_argument("--gen-only", action="store_true", help="generate, do not score")
+    ap.add_argument("--cases-from", default=None, help="with --skip-gen: only the cases run NAME has outputs for too")
+    ap.add_argument("--json-name", default="metrics.json")
     ap.add_argument("--steps", type=int, default=None)
     a = ap.parse_args()
     out = os.path.join(OUT_ROOT, a.name)
@@ -245,6 +247,10 @@ def main():
             return
     elif os.path.exists(os.path.join(out, "generation.json")):
         gen_info = json.load(open(os.path.join(out, "generation.json")))
+    if a.cases_from:  # score only the cases another run has generated too (a paired partial comparison)
+        other = os.path.join(OUT_ROOT, a.cases_from, "outputs")
+        cases = [c for c in cases if os.path.exists(c["output"]) and os.path.exists(os.path.join(other, os.path.basename(c["output"])))]
+        print("scoring %d cases that both runs generated" % len(cases), flush=True)
     RM = load_metrics()
     for c in cases:
         c["chroma_excess"], c["seam_ratio"] = RM.measure(c["input"], c["trimap"], c["output"])
@@ -278,8 +284,9 @@ def main():
            "classifier_ceiling_on_rendered_eval_defects": {"accuracy": round(ceiling, 3), "samples": n_ceiling},
            "cases": [{k: (round(v, 3) if isinstance(v, float) else v) for k, v in c.items() if k not in ("input", "trimap", "output")}
                      for c in cases]}
-    json.dump(res, open(os.path.join(out, "metrics.json"), "w"), indent=1)
-    grid(out, ev, cases)
+    json.dump(res, open(os.path.join(out, a.json_name), "w"), indent=1)
+    if not a.cases_from:
+        grid(out, ev, cases)
     print(json.dumps({k: res[k] for k in ("overall", "per_material", "per_type", "classifier_ceiling_on_rendered_eval_defects", "generation")}, indent=1))
 
 

@@ -80,6 +80,16 @@ class _EncMean(torch.nn.Module):
         return self.enc(x)[0]
 
 
+def load_pack_vae(pack_dir):
+    vae = VAE()
+    _load(_EncMean(vae.encoder), os.path.join(pack_dir, "vae_encoder", "model.onnx"), (torch.randn(1, 3, 64, 64),),
+          ["sample"], {"sample": {0: "b", 2: "h", 3: "w"}})
+    _load(vae.decoder, os.path.join(pack_dir, "vae_decoder", "model.onnx"), (torch.randn(1, LATENT_C, 16, 16),),
+          ["latent_sample"], {"latent_sample": {0: "b", 2: "h", 3: "w"}})
+    vae.eval()
+    return vae
+
+
 def load_pack_weights(pack_dir, vocab_size=None):
     man = json.load(open(os.path.join(pack_dir, "defect-studio.json")))
     vae = VAE()
