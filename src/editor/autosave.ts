@@ -7,6 +7,7 @@ import type { RGBAImage, Trimap } from '../core/image';
 import type { Editor, SessionState } from './Editor';
 import type { HistoryStep } from './history';
 import type { ToolSettings } from './tools';
+import { done, req } from './idb';
 
 interface StoredUi {
   settings: ToolSettings;
@@ -30,21 +31,6 @@ interface StoredState {
   trimap: Uint8Array;
   undoIds: number[];
   redoIds: number[];
-}
-
-function req<T>(r: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-}
-
-function done(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
-  });
 }
 
 export class SessionDb {

@@ -10,6 +10,7 @@ import { buildFolderLabelFiles, labelStatus, type LabelStatus } from '../core/ex
 import { zipFiles } from '../core/export/mvtec';
 import { Autosaver, SessionDb, type AutosaveOptions } from './autosave';
 import { EditorError, type Editor } from './Editor';
+import { done, req } from './idb';
 
 export interface FolderFile {
   name: string;
@@ -36,21 +37,6 @@ export type ImageDecoder = (bytes: Uint8Array, name: string, type: string) => Pr
 
 const META = 'meta';
 const FILES = 'files';
-
-function req<T>(r: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-}
-
-function done(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error ?? new Error('transaction aborted'));
-  });
-}
 
 /** The folder's own database: its description and the original file bytes. */
 export class FolderDb {
