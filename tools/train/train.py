@@ -219,6 +219,33 @@ def stage_cache(a):
 
 
 # -------------------------------------------------------------------------------------- diffusion
+def sample_crops(tr, idx, dmb, cs, H, scale, rng):
+    """A training batch of latent crops around the defects of cache entries idx (random flips/transposes,
+    10% empty prompts): z0, masked-image latent, defect mask, object mask (all [B,C,cs,cs]) and prompt ids."""
+    zs, zms, dms, oms, ids = [], [], [], [], []
+    for i in idx:
+        ys, xs = torch.nonzero(dmb[i], as_tuple=True)
+        k = rng.integers(0, len(ys))
+        cy = int(ys[k]) - cs // 2 + int(rng.integers(-cs // 4, cs // 4 + 1))
+        cx = int(xs[k]) - cs // 2 + int(rng.integers(-cs // 4, cs // 4 + 1))
+        cy, cx = min(max(cy, 0), H - cs), min(max(cx, 0), H - cs)
+        sl = (slice(None), slice(cy, cy + cs), slice(cx, cx + cs))
+        zz, zm, dm, om = tr["z"][i][sl], tr["zm"][i][sl], tr["dm"][i][sl], tr["om"][i][sl]
+        if rng.random() < 0.5:
+            zz, zm, dm, om = [t.flip(-1) for t in (zz, zm, dm, om)]
+        if rng.random() < 0.5:
+            zz, zm, dm, om = [t.transpose(-1, -2) for t in (zz, zm, dm, om)]
+        zs.append(zz); zms.append(zm); dms.append(dm); oms.append(om)
+        drop = rng.random() < 0.1
+        ids.append(V.encode("" if drop else V.random_prompt(rng, int(tr["dtype"][i]), int(tr["family"][i]))))
+    z0 = torch.stack(zs).float() * scale
+    zm = torch.stack(zms).float() * scale
+    dm = torch.stack(dms).float()
+    om = torch.stack(oms).float()
+    ids = torch.tensor(ids, dtype=torch.int64)
+    return z0, zm, dm, om, ids
+
+
 def sd_alphas_cumprod():
     betas = torch.linspace(0.00085 ** 0.5, 0.012 ** 0.5, 1000, dtype=torch.float64) ** 2
     return torch.cumprod(1 - betas, 0).float()
@@ -260,27 +287,7 @@ def stage_unet(a):
         for g in opt.param_groups:
             g["lr"] = lr
         idx = rng.integers(0, N, a.bs)
-        zs, zms, dms, oms, ids = [], [], [], [], []
-        for i in idx:
-            ys, xs = torch.nonzero(dmb[i], as_tuple=True)
-            k = rng.integers(0, len(ys))
-            cy = int(ys[k]) - cs // 2 + int(rng.integers(-cs // 4, cs // 4 + 1))
-            cx = int(xs[k]) - cs // 2 + int(rng.integers(-cs // 4, cs // 4 + 1))
-            cy, cx = min(max(cy, 0), H - cs), min(max(cx, 0), H - cs)
-            sl = (slice(None), slice(cy, cy + cs), slice(cx, cx + cs))
-            zz, zm, dm, om = tr["z"][i][sl], tr["zm"][i][sl], tr["dm"][i][sl], tr["om"][i][sl]
-            if rng.random() < 0.5:
-                zz, zm, dm, om = [t.flip(-1) for t in (zz, zm, dm, om)]
-            if rng.random() < 0.5:
-                zz, zm, dm, om = [t.transpose(-1, -2) for t in (zz, zm, dm, om)]
-            zs.append(zz); zms.append(zm); dms.append(dm); oms.append(om)
-            drop = rng.random() < 0.1
-            ids.append(V.encode("" if drop else V.random_prompt(rng, int(tr["dtype"][i]), int(tr["family"][i]))))
-        z0 = torch.stack(zs).float() * scale
-        zm = torch.stack(zms).float() * scale
-        dm = torch.stack(dms).float()
-        om = torch.stack(oms).float()
-        ids = torch.tensor(ids, dtype=torch.int64)
+        z0, zm, dm, om, ids = sample_crops(tr, idx, dmb, cs, H, scale, rng)
         t = torch.from_numpy(rng.integers(0, 1000, a.bs)).long()
         noise = torch.randn_like(z0)
         acs = ac[t][:, None, None, None]

@@ -23,7 +23,7 @@ torch.set_num_threads(NTHREADS)
 from models import VAE, TextEncoder, UNet, VAE_F  # noqa: E402
 import vocab as V  # noqa: E402
 import contextnorm as CN  # noqa: E402
-from train import to_t, cond_maps, sd_alphas_cumprod, save_ckpt  # noqa: E402
+from train import to_t, cond_maps, sd_alphas_cumprod, save_ckpt, sample_crops  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 RUNS = os.path.join(os.environ.get("DS_RUNS", os.path.join(HERE, "runs")), "v2")
@@ -175,27 +175,7 @@ def stage_unet(a):
         use_photo = rng.random(a.bs) < a.photo_frac
         idx = [int(photo_idx[rng.integers(0, len(photo_idx))]) if (p and len(photo_idx)) or not len(proc_idx)
                else int(proc_idx[rng.integers(0, len(proc_idx))]) for p in use_photo]
-        zs, zms, dms, oms, ids = [], [], [], [], []
-        for i in idx:
-            ys, xs = torch.nonzero(dmb[i], as_tuple=True)
-            k = rng.integers(0, len(ys))
-            cy = int(ys[k]) - cs // 2 + int(rng.integers(-cs // 4, cs // 4 + 1))
-            cx = int(xs[k]) - cs // 2 + int(rng.integers(-cs // 4, cs // 4 + 1))
-            cy, cx = min(max(cy, 0), H - cs), min(max(cx, 0), H - cs)
-            sl = (slice(None), slice(cy, cy + cs), slice(cx, cx + cs))
-            zz, zm, dm, om = tr["z"][i][sl], tr["zm"][i][sl], tr["dm"][i][sl], tr["om"][i][sl]
-            if rng.random() < 0.5:
-                zz, zm, dm, om = [t.flip(-1) for t in (zz, zm, dm, om)]
-            if rng.random() < 0.5:
-                zz, zm, dm, om = [t.transpose(-1, -2) for t in (zz, zm, dm, om)]
-            zs.append(zz); zms.append(zm); dms.append(dm); oms.append(om)
-            drop = rng.random() < 0.1
-            ids.append(V.encode("" if drop else V.random_prompt(rng, int(tr["dtype"][i]), int(tr["family"][i]))))
-        z0 = torch.stack(zs).float() * scale
-        zm = torch.stack(zms).float() * scale
-        dm = torch.stack(dms).float()
-        om = torch.stack(oms).float()
-        ids = torch.tensor(ids, dtype=torch.int64)
+        z0, zm, dm, om, ids = sample_crops(tr, idx, dmb, cs, H, scale, rng)
         t = torch.from_numpy(rng.integers(0, 1000, a.bs)).long()
         noise = torch.randn_like(z0)
         acs = ac[t][:, None, None, None]
