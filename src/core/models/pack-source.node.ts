@@ -8,7 +8,7 @@ import { constants, realpathSync, type Stats } from 'node:fs';
 import { open, realpath, stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { PackError } from './errors';
-import { MissingFileError, sizeError, type PackSource, type ReadLimits } from './pack-source';
+import { MissingFileError, NO_SUCH_FILE, sizeError, type PackSource, type ReadLimits } from './pack-source';
 
 function kindOf(st: Stats): string {
   if (st.isDirectory()) return 'a folder';
@@ -17,6 +17,12 @@ function kindOf(st: Stats): string {
   if (st.isBlockDevice()) return 'a block device';
   if (st.isSocket()) return 'a socket';
   return 'not a regular file';
+}
+
+/** Why a file could not be opened, in the words every pack source uses ("no such file" for a missing one). */
+function missingDetail(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' ? NO_SUCH_FILE : (code ?? String(e));
 }
 
 export class FsPackSource implements PackSource {
@@ -45,7 +51,7 @@ export class FsPackSource implements PackSource {
     try {
       real = await realpath(p);
     } catch (e) {
-      throw new MissingFileError(relPath, (e as NodeJS.ErrnoException).code ?? String(e));
+      throw new MissingFileError(relPath, missingDetail(e));
     }
     if (!this.inside(real)) throw new PackError('file leads outside the pack (symbolic link)', { file: relPath, found: real });
     return real;
@@ -61,7 +67,7 @@ export class FsPackSource implements PackSource {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ELOOP') throw new PackError('file leads outside the pack (symbolic link)', { file: relPath, found: real });
-      throw new MissingFileError(relPath, code ?? String(e));
+      throw new MissingFileError(relPath, missingDetail(e));
     }
     try {
       const st = await fh.stat();

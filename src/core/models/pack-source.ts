@@ -25,6 +25,9 @@ export interface PackSource {
   onProgress?: (event: { file: string; loaded: number; total?: number }) => void;
 }
 
+/** The detail of a MissingFileError for a file that is not there, the same from every source. */
+export const NO_SUCH_FILE = 'no such file';
+
 export class MissingFileError extends DefectStudioError {
   constructor(readonly file: string, detail?: string) {
     super('pack', `missing file ${file}${detail ? ` (${detail})` : ''}`);
@@ -141,7 +144,7 @@ export class MemoryPackSource implements PackSource {
 
   async readFile(relPath: string, limits?: ReadLimits): Promise<Uint8Array> {
     const f = this.files.get(relPath);
-    if (!f) throw new MissingFileError(relPath);
+    if (!f) throw new MissingFileError(relPath, NO_SUCH_FILE);
     const err = sizeError(relPath, f.byteLength, limits);
     if (err) throw err;
     return f;
