@@ -156,3 +156,63 @@ export function parseFlags(argv: string[], valueFlags: readonly string[], boolFl
   }
   return { values, flags };
 }
+
+export const FINETUNE_USAGE = `usage: defect-studio finetune --base PACK --data DIR --out PACK2 [--minutes N] [--steps N] [--name WORD]
+  [--id ID] [--batch N] [--seed N] [--threads N] [--export-on-stop] [--progress bar|json|none]
+  Fine-tunes a pack of the built-in architecture on a few examples (MVTec AD layout, or x.png + x_mask.png
+  [+ x.txt prompt]); new defect words join the vocabulary. Needs /usr/bin/python3 with torch and onnx
+  (Debian: apt-get install -y python3-torch python3-onnx). A rerun with the same --out resumes.`;
+
+export interface FinetuneArgs {
+  base: string;
+  data: string;
+  out: string;
+  minutes: number;
+  steps: number;
+  name?: string;
+  id?: string;
+  batch: number;
+  seed: number;
+  threads: number;
+  exportOnStop: boolean;
+  progress: 'bar' | 'json' | 'none';
+}
+
+function numberOption(values: Map<string, string>, key: string, dflt: number, min: number, max: number, int: boolean): number {
+  const raw = values.get(key);
+  if (raw === undefined) return dflt;
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v) || v < min || v > max || (int && !Number.isInteger(v))) {
+    throw new UsageError(`--${key} must be ${int ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return v;
+}
+
+export function parseFinetuneArgs(argv: string[]): FinetuneArgs {
+  const { values, flags } = parseFlags(
+    argv,
+    ['base', 'data', 'out', 'minutes', 'steps', 'name', 'id', 'batch', 'seed', 'threads', 'progress'],
+    ['export-on-stop'],
+  );
+  for (const req of ['base', 'data', 'out']) if (!values.get(req)) throw new UsageError(`finetune needs --${req}\n${FINETUNE_USAGE}`);
+  const progress = values.get('progress') ?? 'bar';
+  if (progress !== 'bar' && progress !== 'json' && progress !== 'none') throw new UsageError(`--progress must be bar, json or none, got ${JSON.stringify(progress)}`);
+  const name = values.get('name');
+  if (name !== undefined && !/[a-z]/i.test(name)) throw new UsageError(`--name must contain letters a-z, got ${JSON.stringify(name)}`);
+  const id = values.get('id');
+  if (id !== undefined && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id)) throw new UsageError(`--id must be letters, digits, ".", "_" or "-" (at most 64), got ${JSON.stringify(id)}`);
+  return {
+    base: values.get('base')!,
+    data: values.get('data')!,
+    out: values.get('out')!,
+    minutes: numberOption(values, 'minutes', 10, 0.01, 1440, false),
+    steps: numberOption(values, 'steps', 400, 1, 1_000_000, true),
+    name,
+    id,
+    batch: numberOption(values, 'batch', 8, 1, 256, true),
+    seed: numberOption(values, 'seed', 1, 0, 2 ** 31 - 1, true),
+    threads: numberOption(values, 'threads', 1, 1, 256, true),
+    exportOnStop: flags.has('export-on-stop'),
+    progress,
+  };
+}

@@ -13,6 +13,7 @@ import { buildRequest, decodeImageAndTrimap, encodeResultImage, generationRecord
 import { BATCH_USAGE, batchCommand, mergeCommand } from './batch';
 import { JOBS_USAGE, jobsCommand } from './make-jobs';
 import { PACK_USAGE, packCommand } from './pack';
+import { FINETUNE_USAGE, finetuneCommand } from './finetune';
 
 export async function runGenerate(args: GenerateArgs, signal?: AbortSignal): Promise<{ outDir: string; meta: ExportRecord }> {
   const t0 = performance.now();
@@ -55,10 +56,10 @@ export function printable(s: string): string {
   });
 }
 
-const COMMANDS = ['generate', 'batch', 'jobs', 'merge', 'pack'];
+const COMMANDS = ['generate', 'batch', 'jobs', 'merge', 'pack', 'finetune'];
 
 function fullUsage(): string {
-  return [USAGE, BATCH_USAGE, JOBS_USAGE, PACK_USAGE].join('\n');
+  return [USAGE, BATCH_USAGE, JOBS_USAGE, PACK_USAGE, FINETUNE_USAGE].join('\n');
 }
 
 /** Exit code: 0 ok, 1 bad input / pack / failure (batch: any failed job), 2 usage, 130 interrupted (143 on SIGTERM). */
@@ -90,6 +91,10 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'jobs') return await jobsCommand(rest);
     if (cmd === 'merge') return await mergeCommand(rest);
     if (cmd === 'pack') return await packCommand(rest);
+    if (cmd === 'finetune') {
+      const code = await finetuneCommand(rest, ctrl.signal);
+      return code === 130 ? signalExit : code;
+    }
     const args = parseGenerateArgs(rest);
     const { outDir, meta } = await runGenerate(args, ctrl.signal);
     process.stdout.write(`wrote ${printable(join(outDir, 'image.png'))}, mask.png, meta.json (${((meta.timings?.total ?? 0) / 1000).toFixed(2)} s)\n`);

@@ -50,7 +50,7 @@ DESCRIPTION = ("Small latent diffusion model trained from scratch on procedural 
                "leather, tile, mesh) with 8 defect types; see MODEL.md.")
 
 
-def write_manifest(out, pid, extra):
+def write_manifest(out, pid, extra, presets=None):
     files = {}
     for dp, _, fns in os.walk(out):
         for fn in sorted(fns):
@@ -69,7 +69,7 @@ def write_manifest(out, pid, extra):
         "latentChannels": LATENT_C,
         "vaeScaleFactor": VAE_F,
         **extra,
-        "promptPresets": V.PRESETS,
+        "promptPresets": list(presets if presets is not None else V.PRESETS),
         "tokenizer": "word-level",
         **({"contextNorm": True} if extra.pop("contextNorm", False) else {}),
         "files": dict(sorted(files.items())),
@@ -77,6 +77,58 @@ def write_manifest(out, pid, extra):
     with open(os.path.join(out, "defect-studio.json"), "w") as f:
         json.dump(man, f, indent=2)
     print("manifest:", len(files), "files,", sum(v["bytes"] for v in files.values()), "bytes")
+
+
+def export_models(out, te, un, vae=None):
+    """text_encoder/, unet/ (and with vae: vae_encoder/, vae_decoder/) model.onnx of any width of models.py."""
+    dctx = te.tok.weight.shape[1]
+    ids = torch.tensor([[V.BOS, V.EOS] + [V.PAD] * (V.MAXLEN - 2)], dtype=torch.int64)
+    export(te, (ids,), os.path.join(out, "text_encoder", "model.onnx"),
+           ["input_ids"], ["last_hidden_state"], {"input_ids": {0: "batch"}, "last_hidden_state": {0: "batch"}})
+    cin = 2 * LATENT_C + 2
+    export(un, (torch.randn(2, cin, 64, 64), torch.tensor([981, 981], dtype=torch.int64), torch.randn(2, 77, dctx)),
+           os.path.join(out, "unet", "model.onnx"), ["sample", "timestep", "encoder_hidden_states"], ["out_sample"],
+           {"sample": {0: "batch", 2: "height", 3: "width"}, "timestep": {0: "batch"},
+            "encoder_hidden_states": {0: "batch"}, "out_sample": {0: "batch", 2: "height", 3: "width"}})
+    if vae is None:
+        return
+    export(EncMean(vae.encoder), (torch.randn(1, 3, 256, 256),), os.path.join(out, "vae_encoder", "model.onnx"),
+           ["sample"], ["latent_sample"], {"sample": {0: "batch", 2: "height", 3: "width"},
+                                           "latent_sample": {0: "batch", 2: "height", 3: "width"}})
+    export(vae.decoder, (torch.randn(1, LATENT_C, 64, 64),), os.path.join(out, "vae_decoder", "model.onnx"),
+           ["latent_sample"], ["sample"], {"latent_sample": {0: "batch", 2: "height", 3: "width"},
+                                           "sample": {0: "batch", 2: "height", 3: "width"}})
+
+
+def write_pipeline_files(out):
+    """model_index.json and scheduler/scheduler_config.json (DDIM, scaled-linear betas)."""
+    json.dump({"_class_name": "DefectStudioConcatPipeline", "_diffusers_version": "0.30.0",
+               "scheduler": ["diffusers", "DDIMScheduler"], "text_encoder": ["defect_studio", "WordTextEncoder"],
+               "tokenizer": ["defect_studio", "WordLevelTokenizer"], "unet": ["diffusers", "UNet2DConditionModel"],
+               "vae_encoder": ["diffusers", "AutoencoderKL"], "vae_decoder": ["diffusers", "AutoencoderKL"]},
+              open(os.path.join(out, "model_index.json"), "w"), indent=2)
+    os.makedirs(os.path.join(out, "scheduler"), exist_ok=True)
+    json.dump({"_class_name": "DDIMScheduler", "_diffusers_version": "0.30.0", "num_train_timesteps": 1000,
+               "beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012,
+               "prediction_type": "epsilon", "timestep_spacing": "leading", "steps_offset": 1,
+               "set_alpha_to_one": False, "clip_sample": False},
+              open(os.path.join(out, "scheduler", "scheduler_config.json"), "w"), indent=2)
+
+
+def write_tokenizer(out, word2id):
+    """tokenizer/tokenizer.json: the word-level rule of vocab.py with this vocabulary (word -> id)."""
+    def enc(t):
+        ids = [V.BOS] + [word2id.get(w, V.UNK) for w in V.words(t)][:V.MAXLEN - 2] + [V.EOS]
+        return ids + [V.PAD] * (V.MAXLEN - len(ids))
+    os.makedirs(os.path.join(out, "tokenizer"), exist_ok=True)
+    json.dump({"type": "word-level", "lowercase": True, "split_regex": "[^a-z]+",
+               "rule": "lower-case; split on runs of characters outside a-z; drop empty pieces; unknown words -> unk_id; "
+                       "ids = [bos_id] + first (max_length - 2) word ids + [eos_id]; pad with pad_id to max_length",
+               "max_length": V.MAXLEN, "pad_id": V.PAD, "unk_id": V.UNK, "bos_id": V.BOS, "eos_id": V.EOS,
+               "add_bos": True, "add_eos": True, "truncate_words_to": V.MAXLEN - 2,
+               "vocab": word2id,
+               "examples": {t: enc(t)[:8] for t in ["a scratch", "A Wood surface, with a CRACK!", "", "a zebra"]}},
+              open(os.path.join(out, "tokenizer", "tokenizer.json"), "w"), indent=1)
 
 
 def main():
@@ -117,19 +169,7 @@ def main():
         un.load_state_dict(ck["unet" if a.no_ema else "ema_unet"])
         scale = float(ck["latent_scale"])
 
-    export(te, (torch.tensor([V.encode("a scratch")], dtype=torch.int64),), os.path.join(out, "text_encoder", "model.onnx"),
-           ["input_ids"], ["last_hidden_state"], {"input_ids": {0: "batch"}, "last_hidden_state": {0: "batch"}})
-    cin = 2 * LATENT_C + 2
-    export(un, (torch.randn(2, cin, 64, 64), torch.tensor([981, 981], dtype=torch.int64), torch.randn(2, 77, 128)),
-           os.path.join(out, "unet", "model.onnx"), ["sample", "timestep", "encoder_hidden_states"], ["out_sample"],
-           {"sample": {0: "batch", 2: "height", 3: "width"}, "timestep": {0: "batch"},
-            "encoder_hidden_states": {0: "batch"}, "out_sample": {0: "batch", 2: "height", 3: "width"}})
-    export(EncMean(vae.encoder), (torch.randn(1, 3, 256, 256),), os.path.join(out, "vae_encoder", "model.onnx"),
-           ["sample"], ["latent_sample"], {"sample": {0: "batch", 2: "height", 3: "width"},
-                                           "latent_sample": {0: "batch", 2: "height", 3: "width"}})
-    export(vae.decoder, (torch.randn(1, LATENT_C, 64, 64),), os.path.join(out, "vae_decoder", "model.onnx"),
-           ["latent_sample"], ["sample"], {"latent_sample": {0: "batch", 2: "height", 3: "width"},
-                                           "sample": {0: "batch", 2: "height", 3: "width"}})
+    export_models(out, te, un, vae)
 
     # preview matrix: least squares from scaled (UNet-space) latents to 4x4-average-pooled RGB in [-1, 1]
     sys.path.insert(0, os.path.join(HERE, "..", "data"))
@@ -164,26 +204,8 @@ def main():
                                  "on real surface photographs and procedural surfaces, context-normalised colours); see MODEL.md.")
     json.dump(extra, open(meta_p, "w"), indent=2)
 
-    json.dump({"_class_name": "DefectStudioConcatPipeline", "_diffusers_version": "0.30.0",
-               "scheduler": ["diffusers", "DDIMScheduler"], "text_encoder": ["defect_studio", "WordTextEncoder"],
-               "tokenizer": ["defect_studio", "WordLevelTokenizer"], "unet": ["diffusers", "UNet2DConditionModel"],
-               "vae_encoder": ["diffusers", "AutoencoderKL"], "vae_decoder": ["diffusers", "AutoencoderKL"]},
-              open(os.path.join(out, "model_index.json"), "w"), indent=2)
-    os.makedirs(os.path.join(out, "scheduler"), exist_ok=True)
-    json.dump({"_class_name": "DDIMScheduler", "_diffusers_version": "0.30.0", "num_train_timesteps": 1000,
-               "beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012,
-               "prediction_type": "epsilon", "timestep_spacing": "leading", "steps_offset": 1,
-               "set_alpha_to_one": False, "clip_sample": False},
-              open(os.path.join(out, "scheduler", "scheduler_config.json"), "w"), indent=2)
-    os.makedirs(os.path.join(out, "tokenizer"), exist_ok=True)
-    json.dump({"type": "word-level", "lowercase": True, "split_regex": "[^a-z]+",
-               "rule": "lower-case; split on runs of characters outside a-z; drop empty pieces; unknown words -> unk_id; "
-                       "ids = [bos_id] + first (max_length - 2) word ids + [eos_id]; pad with pad_id to max_length",
-               "max_length": V.MAXLEN, "pad_id": V.PAD, "unk_id": V.UNK, "bos_id": V.BOS, "eos_id": V.EOS,
-               "add_bos": True, "add_eos": True, "truncate_words_to": V.MAXLEN - 2,
-               "vocab": V.WORD2ID,
-               "examples": {t: V.encode(t)[:8] for t in ["a scratch", "A Wood surface, with a CRACK!", "", "a zebra"]}},
-              open(os.path.join(out, "tokenizer", "tokenizer.json"), "w"), indent=1)
+    write_pipeline_files(out)
+    write_tokenizer(out, V.WORD2ID)
     write_manifest(out, a.id, extra)
 
 

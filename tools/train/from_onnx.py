@@ -80,8 +80,63 @@ class _EncMean(torch.nn.Module):
         return self.enc(x)[0]
 
 
-def load_pack_vae(pack_dir):
-    vae = VAE()
+class NotOurArchitecture(Exception):
+    """The pack is not of the built-in model's architecture (models.py), so its weights cannot be loaded."""
+
+
+def _inits(path):
+    return {i.name: tuple(i.dims) for i in onnx.load(path, load_external_data=False).graph.initializer}
+
+
+def pack_architecture(pack_dir):
+    """The widths of models.py's modules that made this pack, read from its ONNX initializers by name; raises
+    NotOurArchitecture (one line) for any other pack (a Stable Diffusion export, a ControlNet pack, ...)."""
+    def need(ok, what):
+        if not ok:
+            raise NotOurArchitecture("%s is not a pack of DefectStudio's own architecture (the built-in ds-surface model, "
+                                     "tools/train/models.py): %s" % (pack_dir, what))
+    mp = os.path.join(pack_dir, "defect-studio.json")
+    need(os.path.exists(mp), "no defect-studio.json")
+    man = json.load(open(mp))
+    need(man.get("conditioning") == "concat" and man.get("concatChannels") == ["defect_mask", "object_mask", "masked_image_latent"],
+         "conditioning is %s %s, not concat [defect_mask, object_mask, masked_image_latent]" % (man.get("conditioning"), man.get("concatChannels", "")))
+    need(man.get("tokenizer") == "word-level", "tokenizer %s, not word-level" % man.get("tokenizer"))
+    need(man.get("latentChannels") == LATENT_C and man.get("vaeScaleFactor") == 4, "latent channels / VAE factor %s / %s, not 4 / 4" % (
+        man.get("latentChannels"), man.get("vaeScaleFactor")))
+    files = {k: os.path.join(pack_dir, k, "model.onnx") for k in ("unet", "text_encoder", "vae_encoder", "vae_decoder")}
+    for k, f in files.items():
+        need(os.path.exists(f), "no %s/model.onnx" % k)
+    try:
+        u, t, e, d = (_inits(files[k]) for k in ("unet", "text_encoder", "vae_encoder", "vae_decoder"))
+    except Exception as ex:  # noqa: BLE001
+        raise NotOurArchitecture("%s: an ONNX file cannot be read: %s" % (pack_dir, ex))
+    need(all(n in u for n in ("cin.weight", "down1.weight", "down2.weight")) and u["cin.weight"][1:] == (2 * LATENT_C + 2, 3, 3),
+         "the UNet has no cin/down1/down2 convolutions of the built-in model")
+    need("tok.weight" in t and "pos" in t, "the text encoder has no tok/pos weights of the built-in model")
+    need(all(n in e for n in ("enc.net.0.weight", "enc.net.2.weight", "enc.net.4.weight")) and "conv_out.weight" in d,
+         "the VAE is not the built-in model's")
+    a = u["cin.weight"][0]
+    b = u["down1.weight"][0]
+    c = u["down2.weight"][0]
+    vocab_n, dim = t["tok.weight"]
+    layers = len({n.split(".")[1] for n in t if n.startswith("blocks.")})
+    vae = (e["enc.net.0.weight"][0], e["enc.net.2.weight"][0], e["enc.net.4.weight"][0])
+    tok = json.load(open(os.path.join(pack_dir, "tokenizer", "tokenizer.json")))
+    need(len(tok.get("vocab", {})) == vocab_n, "tokenizer vocabulary (%d words) and text encoder (%d rows) differ" % (
+        len(tok.get("vocab", {})), vocab_n))
+    return {"unet_ch": (a, b, c), "te_dim": dim, "te_layers": layers, "vae_ch": vae, "vocab": tok["vocab"],
+            "latent_scale": float(man["latentScale"]), "manifest": man}
+
+
+def make_modules(arch, vocab_n=None):
+    """Fresh (vae, text encoder, unet) of the given architecture (pack_architecture's dict)."""
+    vae = VAE(tuple(arch["vae_ch"]))
+    te = TextEncoder(vocab_n or len(arch["vocab"]), d=arch["te_dim"], layers=arch["te_layers"])
+    un = UNet(ch=tuple(arch["unet_ch"]), dctx=arch["te_dim"])
+    return vae, te, un
+
+
+def _load_vae(vae, pack_dir):
     _load(_EncMean(vae.encoder), os.path.join(pack_dir, "vae_encoder", "model.onnx"), (torch.randn(1, 3, 64, 64),),
           ["sample"], {"sample": {0: "b", 2: "h", 3: "w"}})
     _load(vae.decoder, os.path.join(pack_dir, "vae_decoder", "model.onnx"), (torch.randn(1, LATENT_C, 16, 16),),
@@ -90,28 +145,27 @@ def load_pack_vae(pack_dir):
     return vae
 
 
+def load_pack_vae(pack_dir):
+    return _load_vae(VAE(tuple(pack_architecture(pack_dir)["vae_ch"])), pack_dir)
+
+
 def load_pack_weights(pack_dir, vocab_size=None):
-    man = json.load(open(os.path.join(pack_dir, "defect-studio.json")))
-    vae = VAE()
-    _load(_EncMean(vae.encoder), os.path.join(pack_dir, "vae_encoder", "model.onnx"), (torch.randn(1, 3, 64, 64),),
-          ["sample"], {"sample": {0: "b", 2: "h", 3: "w"}})
-    _load(vae.decoder, os.path.join(pack_dir, "vae_decoder", "model.onnx"), (torch.randn(1, LATENT_C, 16, 16),),
-          ["latent_sample"], {"latent_sample": {0: "b", 2: "h", 3: "w"}})
-    tok = json.load(open(os.path.join(pack_dir, "tokenizer", "tokenizer.json")))
-    te = TextEncoder(len(tok["vocab"]))
+    """(vae, text encoder, unet, latentScale, vocab word -> id) of a pack of the built-in architecture, any widths."""
+    arch = pack_architecture(pack_dir)
+    vae, te, un = make_modules(arch)
+    _load_vae(vae, pack_dir)
     _load(te, os.path.join(pack_dir, "text_encoder", "model.onnx"), (torch.zeros(1, 77, dtype=torch.int64),),
           ["input_ids"], {"input_ids": {0: "b"}})
-    un = UNet()
     _load(un, os.path.join(pack_dir, "unet", "model.onnx"),
-          (torch.randn(2, 2 * LATENT_C + 2, 16, 16), torch.tensor([981, 981]), torch.randn(2, 77, 128)),
+          (torch.randn(2, 2 * LATENT_C + 2, 16, 16), torch.tensor([981, 981]), torch.randn(2, 77, arch["te_dim"])),
           ["sample", "timestep", "encoder_hidden_states"], {"sample": {0: "b", 2: "h", 3: "w"}, "timestep": {0: "b"},
                                                             "encoder_hidden_states": {0: "b"}})
-    return vae, te, un, float(man["latentScale"]), tok["vocab"]
+    return vae, te, un, arch["latent_scale"], arch["vocab"]
 
 
 def remap_text_encoder(te_old, old_vocab, new_vocab):
     """A TextEncoder for new_vocab (word -> id) with the old embedding rows copied for words both know."""
-    te = TextEncoder(len(new_vocab))
+    te = TextEncoder(len(new_vocab), d=te_old.tok.weight.shape[1], layers=len(te_old.blocks))
     sd = te_old.state_dict()
     new_tok = te.tok.weight.detach().clone() * 0.0 + te_old.tok.weight.detach().mean(0, keepdim=True)
     new_tok += torch.randn_like(new_tok) * te_old.tok.weight.detach().std() * 0.5

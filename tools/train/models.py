@@ -55,10 +55,10 @@ class VAEDecoder(nn.Module):
 
 
 class VAE(nn.Module):
-    def __init__(self):
+    def __init__(self, ch=(16, 32, 64)):
         super().__init__()
-        self.encoder = VAEEncoder()
-        self.decoder = VAEDecoder()
+        self.encoder = VAEEncoder(ch)
+        self.decoder = VAEDecoder(ch)
 
 
 # ----------------------------------------------------------------------------------- text encoder

@@ -219,9 +219,10 @@ def stage_cache(a):
 
 
 # -------------------------------------------------------------------------------------- diffusion
-def sample_crops(tr, idx, dmb, cs, H, scale, rng):
+def sample_crops(tr, idx, dmb, cs, H, scale, rng, prompt=None):
     """A training batch of latent crops around the defects of cache entries idx (random flips/transposes,
-    10% empty prompts): z0, masked-image latent, defect mask, object mask (all [B,C,cs,cs]) and prompt ids."""
+    10% empty prompts): z0, masked-image latent, defect mask, object mask (all [B,C,cs,cs]) and prompt ids.
+    prompt(rng, i) -> token ids of entry i's prompt (default: vocab.random_prompt of its defect type and family)."""
     zs, zms, dms, oms, ids = [], [], [], [], []
     for i in idx:
         ys, xs = torch.nonzero(dmb[i], as_tuple=True)
@@ -237,13 +238,30 @@ def sample_crops(tr, idx, dmb, cs, H, scale, rng):
             zz, zm, dm, om = [t.transpose(-1, -2) for t in (zz, zm, dm, om)]
         zs.append(zz); zms.append(zm); dms.append(dm); oms.append(om)
         drop = rng.random() < 0.1
-        ids.append(V.encode("" if drop else V.random_prompt(rng, int(tr["dtype"][i]), int(tr["family"][i]))))
+        if drop:
+            ids.append(V.encode(""))
+        elif prompt is not None:
+            ids.append(prompt(rng, int(i)))
+        else:
+            ids.append(V.encode(V.random_prompt(rng, int(tr["dtype"][i]), int(tr["family"][i]))))
     z0 = torch.stack(zs).float() * scale
     zm = torch.stack(zms).float() * scale
     dm = torch.stack(dms).float()
     om = torch.stack(oms).float()
     ids = torch.tensor(ids, dtype=torch.int64)
     return z0, zm, dm, om, ids
+
+
+def diffusion_loss(un, ctx, z0, zm, dm, om, ac, rng):
+    """Epsilon-prediction loss of one batch (timesteps from rng), defect cells weighted 3x: what the model has to
+    invent. ctx = the text encoder's output for the batch's prompts."""
+    t = torch.from_numpy(rng.integers(0, 1000, len(z0))).long()
+    noise = torch.randn_like(z0)
+    acs = ac[t][:, None, None, None]
+    zt = acs.sqrt() * z0 + (1 - acs).sqrt() * noise
+    eps = un(torch.cat([zt, dm, om, zm], 1), t, ctx)
+    w = 1 + 2 * F.max_pool2d(dm, 3, 1, 1)
+    return ((eps - noise) ** 2 * w).mean() / w.mean()
 
 
 def sd_alphas_cumprod():
@@ -288,15 +306,7 @@ def stage_unet(a):
             g["lr"] = lr
         idx = rng.integers(0, N, a.bs)
         z0, zm, dm, om, ids = sample_crops(tr, idx, dmb, cs, H, scale, rng)
-        t = torch.from_numpy(rng.integers(0, 1000, a.bs)).long()
-        noise = torch.randn_like(z0)
-        acs = ac[t][:, None, None, None]
-        zt = acs.sqrt() * z0 + (1 - acs).sqrt() * noise
-        inp = torch.cat([zt, dm, om, zm], 1)
-        eps = un(inp, t, te(ids))
-        # weight the defect region more: it is what the model has to invent
-        w = 1 + 2 * F.max_pool2d(dm, 3, 1, 1)
-        loss = ((eps - noise) ** 2 * w).mean() / w.mean()
+        loss = diffusion_loss(un, te(ids), z0, zm, dm, om, ac, rng)
         opt.zero_grad(); loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()

@@ -23,7 +23,7 @@ torch.set_num_threads(NTHREADS)
 from models import VAE, TextEncoder, UNet, VAE_F  # noqa: E402
 import vocab as V  # noqa: E402
 import contextnorm as CN  # noqa: E402
-from train import to_t, cond_maps, sd_alphas_cumprod, save_ckpt, sample_crops  # noqa: E402
+from train import to_t, cond_maps, sd_alphas_cumprod, save_ckpt, sample_crops, diffusion_loss  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 RUNS = os.path.join(os.environ.get("DS_RUNS", os.path.join(HERE, "runs")), "v2")
@@ -176,13 +176,7 @@ def stage_unet(a):
         idx = [int(photo_idx[rng.integers(0, len(photo_idx))]) if (p and len(photo_idx)) or not len(proc_idx)
                else int(proc_idx[rng.integers(0, len(proc_idx))]) for p in use_photo]
         z0, zm, dm, om, ids = sample_crops(tr, idx, dmb, cs, H, scale, rng)
-        t = torch.from_numpy(rng.integers(0, 1000, a.bs)).long()
-        noise = torch.randn_like(z0)
-        acs = ac[t][:, None, None, None]
-        zt = acs.sqrt() * z0 + (1 - acs).sqrt() * noise
-        eps = un(torch.cat([zt, dm, om, zm], 1), t, te(ids))
-        w = 1 + 2 * F.max_pool2d(dm, 3, 1, 1)
-        loss = ((eps - noise) ** 2 * w).mean() / w.mean()
+        loss = diffusion_loss(un, te(ids), z0, zm, dm, om, ac, rng)
         opt.zero_grad(); loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
