@@ -11,25 +11,9 @@ import { FolderStrip } from './FolderStrip';
 import { ErrorBoundary } from './ErrorBoundary';
 import { editor, useImageRevision } from './editorInstance';
 import { openImageFile, startAutosave, uiHooks } from './actions';
-import { useMessages, useUi } from './stores';
+import { useUi } from './stores';
+import { Messages } from './Messages';
 import './styles.css';
-
-function Messages() {
-  const messages = useMessages((s) => s.messages);
-  const dismiss = useMessages((s) => s.dismiss);
-  return (
-    <div className="ds-messages">
-      {messages.map((m) => (
-        <div key={m.id} className={`ds-message ds-message-${m.kind}`} role={m.kind === 'error' ? 'alert' : 'status'}>
-          <span>{m.text}</span>
-          <button type="button" aria-label="Dismiss" onClick={() => dismiss(m.id)}>
-            ×
-          </button>
-        </div>
-      ))}
-    </div>
-  );
-}
 
 export function App() {
   useImageRevision();

@@ -58,7 +58,6 @@ export function TopBar() {
   useImageRevision();
   const has = editor.hasDocument();
   const setHelp = useUi((s) => s.setHelpOpen);
-  const busy = useUi((s) => s.busy);
   const folder = useFolder();
   return (
     <header className="ds-topbar">
@@ -110,11 +109,6 @@ export function TopBar() {
         </button>
       </div>
       <div className="ds-topbar-group">
-        {busy && (
-          <span className="ds-muted" role="status">
-            {busy}
-          </span>
-        )}
         <button type="button" onClick={() => setHelp(true)} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts">
           ?
         </button>

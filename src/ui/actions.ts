@@ -4,7 +4,6 @@
  */
 import { encodeTrimapPng } from '../core/trimap/png';
 import { Autosaver, SessionDb } from '../editor/autosave';
-import { EditorError } from '../editor/Editor';
 import { performAction, type UiHooks } from '../editor/keymap';
 import { FolderSession } from '../editor/folder';
 import { generateSample, SAMPLES, type SampleId } from '../editor/samples';
@@ -22,20 +21,21 @@ import {
   UserFacingError,
   type PickedFile,
 } from './imageIO';
-import { useMessages, useUi } from './stores';
+import { useMessages } from './messages';
+import { useUi } from './stores';
 import { registerTestHook, type FileActionsHook, type SessionHook } from './testHook';
 
-function reportError(e: unknown, fallback: string): void {
-  const text = e instanceof UserFacingError || e instanceof EditorError ? e.message : `${fallback} (${e instanceof Error ? e.message : String(e)})`;
-  useMessages.getState().error(text);
+/** A failed command's error as the editor's message: an input error's own words, anything else in context. */
+function reportError(e: unknown, context: string): void {
+  useMessages.getState().report(e, 'editor', { context });
 }
 
 async function busy<T>(label: string, f: () => Promise<T>): Promise<T> {
-  useUi.getState().set({ busy: label });
+  useMessages.getState().setStatus(label);
   try {
     return await f();
   } finally {
-    useUi.getState().set({ busy: null });
+    useMessages.getState().setStatus(null);
   }
 }
 
@@ -64,13 +64,13 @@ function fileAction(label: string, f: (stillWanted: () => boolean) => Promise<bo
   const stillWanted = () => choice === documentChoice;
   const run = queue.then(async () => {
     let ok = false;
-    useUi.getState().set({ busy: label });
+    useMessages.getState().setStatus(label);
     try {
       ok = stillWanted() && (await f(stillWanted));
     } finally {
       fileActions.finished++;
       fileActions.last = { label, ok };
-      if (fileActions.finished === fileActions.started) useUi.getState().set({ busy: null });
+      if (fileActions.finished === fileActions.started) useMessages.getState().setStatus(null);
     }
     return ok;
   });
@@ -86,7 +86,7 @@ export function openImageFile(file: Blob, name = (file as File).name || 'pasted 
       await leaveFolder();
       if (!stillWanted()) return false;
       editor.loadImage(image, name);
-      useMessages.getState().clear();
+      useMessages.getState().clear('editor');
       return true;
     } catch (e) {
       reportError(e, `Could not open "${name}"`);
@@ -105,7 +105,7 @@ export async function openSample(id: SampleId): Promise<void> {
   const info = SAMPLES.find((s) => s.id === id);
   await leaveFolder();
   editor.loadImage(generateSample(id), `${info?.label ?? id}.png`);
-  useMessages.getState().clear();
+  useMessages.getState().clear('editor');
 }
 
 export function importTrimapFile(file: Blob, name = (file as File).name || 'trimap.png'): Promise<boolean> {
@@ -115,7 +115,7 @@ export function importTrimapFile(file: Blob, name = (file as File).name || 'trim
       const t = await decodeTrimapBlob(file, name, editor.getTrimap()!);
       if (!stillWanted()) return false;
       editor.importTrimap(t);
-      useMessages.getState().clear();
+      useMessages.getState().clear('editor');
       return true;
     } catch (e) {
       reportError(e, `Could not import "${name}" as a trimap`);
@@ -131,7 +131,7 @@ export function importMaskFile(file: Blob, name = (file as File).name || 'mask.p
       const m = await decodeMaskBlob(file, name, editor.getTrimap()!);
       if (!stillWanted()) return false;
       editor.importMask(m);
-      useMessages.getState().clear();
+      useMessages.getState().clear('editor');
       return true;
     } catch (e) {
       reportError(e, `Could not import "${name}" as a mask`);
@@ -231,7 +231,7 @@ export async function newDocument(): Promise<void> {
   documentChoice++;
   await leaveFolder();
   editor.clearDocument();
-  useMessages.getState().clear();
+  useMessages.getState().clear('editor');
 }
 
 // ---- folder sessions ---------------------------------------------------------------------------------------
@@ -272,7 +272,7 @@ export function openFolderFiles(name: string, picked: PickedFile[]): Promise<boo
         if (!f.active) autosaver?.start();
         throw e;
       }
-      useMessages.getState().clear();
+      useMessages.getState().clear('editor');
       return true;
     } catch (e) {
       reportError(e, `Could not open the folder "${name}"`);
@@ -308,7 +308,7 @@ export async function exportFolderMasks(): Promise<void> {
   try {
     const out = await busy('Exporting masks…', () => f.exportMasks());
     downloadBytes(out.bytes, out.filename, 'application/zip');
-    useMessages.getState().info(`Exported ${out.masks} mask${out.masks === 1 ? '' : 's'} of ${f.items.length} images.`);
+    useMessages.getState().notice(`Exported ${out.masks} mask${out.masks === 1 ? '' : 's'} of ${f.items.length} images.`);
   } catch (e) {
     reportError(e, 'Could not export the masks');
   }
@@ -320,7 +320,7 @@ export async function exportFolderMasks(): Promise<void> {
  * Runs a long editor command after the busy label has had a frame to show; errors become a message.
  */
 function busyCommand(label: string, f: () => void): void {
-  useUi.getState().set({ busy: label });
+  useMessages.getState().setStatus(label);
   requestAnimationFrame(() =>
     setTimeout(() => {
       try {
@@ -328,7 +328,7 @@ function busyCommand(label: string, f: () => void): void {
       } catch (e) {
         reportError(e, 'The command failed');
       } finally {
-        useUi.getState().set({ busy: null });
+        useMessages.getState().setStatus(null);
       }
     }, 0),
   );
@@ -340,7 +340,7 @@ export const uiHooks: UiHooks = {
   exportTrimap: () => exportTrimap(),
   toggleHelp: () => useUi.getState().setHelpOpen(!useUi.getState().helpOpen),
   newDocument: () => void newDocument(),
-  notify: (kind, text) => (kind === 'error' ? useMessages.getState().error(text) : useMessages.getState().info(text)),
+  notify: (kind, text) => (kind === 'error' ? useMessages.getState().error(text) : useMessages.getState().notice(text)),
   busy: busyCommand,
   openFolder: () => void openFolderDialog(true),
   openImages: () => void openFolderDialog(false),

@@ -30,43 +30,18 @@ export const useViewSettings = create<ViewSettings>((set) => ({
   setVisible: (c, v) => set((s) => ({ visible: { ...s.visible, [c]: v } })),
 }));
 
-export interface Message {
-  id: number;
-  kind: 'error' | 'info';
-  text: string;
-}
-
-interface MessagesState {
-  messages: Message[];
-  error(text: string): void;
-  info(text: string): void;
-  dismiss(id: number): void;
-  clear(): void;
-}
-
-let nextMessageId = 1;
-export const useMessages = create<MessagesState>((set) => ({
-  messages: [],
-  error: (text) => set((s) => ({ messages: [...s.messages.filter((m) => m.kind !== 'error'), { id: nextMessageId++, kind: 'error', text }] })),
-  info: (text) => set((s) => ({ messages: [...s.messages.filter((m) => m.kind !== 'info'), { id: nextMessageId++, kind: 'info', text }] })),
-  dismiss: (id) => set((s) => ({ messages: s.messages.filter((m) => m.id !== id) })),
-  clear: () => set({ messages: [] }),
-}));
-
 /** Dialogs and transient UI state. */
 interface UiState {
   helpOpen: boolean;
   /** True once the autosaved session (if any) has been looked up. */
   restored: boolean;
-  busy: string | null;
   setHelpOpen(v: boolean): void;
-  set(p: Partial<Pick<UiState, 'restored' | 'busy'>>): void;
+  set(p: Partial<Pick<UiState, 'restored'>>): void;
 }
 
 export const useUi = create<UiState>((set) => ({
   helpOpen: false,
   restored: false,
-  busy: null,
   setHelpOpen: (helpOpen) => set({ helpOpen }),
   set: (p) => set(p),
 }));

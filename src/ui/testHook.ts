@@ -5,14 +5,14 @@
  *   editor       the headless Editor (editorInstance.ts)
  *   files        file actions (open, import, paste, drop): counters and `idle()` (actions.ts)
  *   session      the autosaved session: `restored()` resolves once it was looked up, `flush()`, `folder()` (actions.ts)
- *   generation   overlay counters, results, timings, crash/device-lost simulation (generate/controller.ts)
+ *   generation   overlay counters, results, timings, crash/device-lost simulation (GenerationController, main.tsx)
  *
  * Add new parts here (type + owner), not as new globals. See e2e/README.md.
  */
 import type { Editor } from '../editor/Editor';
 import type { FolderSession } from '../editor/folder';
 import type { overlay, resultBuffers } from './generate/buffers';
-import type { lastCancel, lastRunTimings } from './generate/controller';
+import type { GenerationController } from './generate/controller';
 
 export interface FileActionsHook {
   /** File actions asked for (open, import, paste, drop) since the page loaded. */
@@ -38,9 +38,9 @@ export interface GenerationHook {
   /** The result overlay: `frames` (previews shown), `decodedFrames` (full VAE decodes), `content`. */
   overlay: typeof overlay;
   /** Page-side timings of the last run. */
-  timings: typeof lastRunTimings;
+  timings: GenerationController['lastRunTimings'];
   /** What the worker reported on the last Stop. */
-  lastCancel: typeof lastCancel;
+  lastCancel: GenerationController['lastCancel'];
   /** Result pixels by result id. */
   results: typeof resultBuffers;
   crashWorker(): void;

@@ -143,27 +143,6 @@ export type FromWorker =
   | ErrorMessage
   | BackendChangedMessage;
 
-/** A readable line for each error kind. */
-export function errorTitle(code: ErrorCode): string {
-  switch (code) {
-    case 'pack':
-      return 'The model could not be loaded';
-    case 'out-of-memory':
-      return 'Out of memory';
-    case 'device-lost':
-      return 'The GPU device was lost';
-    case 'settings':
-      return 'Bad settings';
-    case 'input':
-      return 'Nothing to generate';
-    case 'aborted':
-      return 'Stopped';
-    case 'runtime':
-    case 'internal':
-      return 'Generation failed';
-  }
-}
-
 /** Validate generation settings with the one validation of src/core/settings; a message, or null. */
 export function validateSettings(s: GenerateSettings): string | null {
   const p = generationSettingsProblem(s);

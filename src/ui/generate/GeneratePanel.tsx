@@ -13,7 +13,7 @@ import {
   type SettingsState,
 } from './stores';
 import { PACK_SETTING_KEYS, numericRange, SCHEDULERS, SCHEDULER_NAMES, SETTING_FIELDS, packDefaultValues, type PackSettingKey, type SchedulerName, type SettingKey } from '../../core/settings';
-import { currentSourceKey, ensureModel, exportDatasetZip, exportSelected, generate, onDocumentChanged, selectResult, setBackend, setResultStatus, stop } from './controller';
+import { useGeneration } from './context';
 import { editor, useImageRevision } from '../editorInstance';
 import { useGenerateKeys } from './keys';
 
@@ -98,9 +98,10 @@ function ModelSection() {
   const backendSetting = useSettings((s) => s.backend);
   const running = useRun((r) => r.running);
   const id = useId();
+  const g = useGeneration();
   useEffect(() => {
-    void ensureModel();
-  }, []);
+    void g.ensureModel();
+  }, [g]);
   const pct = m.total ? Math.round((100 * m.loaded) / m.total) : 0;
   return (
     <section aria-label="Model" className="ds-section">
@@ -121,13 +122,13 @@ function ModelSection() {
         </div>
       )}
       {m.status === 'error' && (
-        <button type="button" onClick={() => void ensureModel(true)}>
+        <button type="button" onClick={() => void g.ensureModel(true)}>
           Retry loading
         </button>
       )}
       <div className="ds-field">
         <label htmlFor={id}>Backend</label>
-        <select id={id} value={backendSetting} disabled={running} onChange={(e) => setBackend(e.target.value as typeof backendSetting)}>
+        <select id={id} value={backendSetting} disabled={running} onChange={(e) => g.setBackend(e.target.value as typeof backendSetting)}>
           <option value="auto">Auto</option>
           <option value="webgpu">WebGPU</option>
           <option value="wasm">WASM</option>
@@ -145,6 +146,7 @@ function PromptSection() {
   const s = useSettings();
   const presets = useModel((m) => m.manifest?.promptPresets ?? NO_PRESETS);
   const running = useRun((r) => r.running);
+  const g = useGeneration();
   const ids = { prompt: useId(), preset: useId(), neg: useId(), seed: useId(), rnd: useId(), ada: useId() };
   return (
     <section aria-label="Prompt and settings" className="ds-section">
@@ -201,10 +203,10 @@ function PromptSection() {
       </div>
       <ModelDefaults />
       <div className="ds-row">
-        <button type="button" className="ds-primary" disabled={running} onClick={() => void generate()} title="Ctrl/Cmd+Enter">
+        <button type="button" className="ds-primary" disabled={running} onClick={() => void g.generate()} title="Ctrl/Cmd+Enter">
           Generate
         </button>
-        <button type="button" disabled={!running} onClick={stop}>
+        <button type="button" disabled={!running} onClick={() => g.stop()}>
           Stop
         </button>
       </div>
@@ -220,8 +222,6 @@ function statusText(r: RunState): string {
 
 /** Progress changes every step: written to the DOM by a transient store subscription, not re-rendered. */
 function ProgressSection() {
-  const error = useRun((r) => r.error);
-  const notice = useRun((r) => r.notice);
   const bar = useRef<HTMLDivElement>(null);
   const fill = useRef<HTMLDivElement>(null);
   const text = useRef<HTMLDivElement>(null);
@@ -243,16 +243,6 @@ function ProgressSection() {
         <div ref={fill} className="ds-progress-fill" />
       </div>
       <div ref={text} className="ds-muted" data-testid="generation-status" />
-      {error && (
-        <div role="alert" className="ds-error" data-testid="generation-error">
-          <strong>{error.title}.</strong> {error.message}
-        </div>
-      )}
-      {notice && (
-        <div role="status" className="ds-note" data-testid="generation-notice">
-          {notice}
-        </div>
-      )}
     </section>
   );
 }
@@ -274,8 +264,9 @@ function ResultsSection() {
   const { results, selectedId, wipe } = useResults();
   const s = useSettings();
   const ids = { wipe: useId(), cat: useId(), def: useId() };
+  const g = useGeneration();
   useImageRevision(); // re-render when another image is opened
-  const key = currentSourceKey();
+  const key = g.currentSourceKey();
   const visible = results.filter((r) => r.status !== 'discarded' && r.sourceKey === key);
   const selected = visible.find((r) => r.id === selectedId);
   const accepted = results.filter((r) => r.status === 'accepted').length;
@@ -290,7 +281,7 @@ function ResultsSection() {
             aria-pressed={r.id === selectedId}
             aria-label={`Result ${r.id}, seed ${r.seed}${r.status === 'accepted' ? ', accepted' : ''}`}
             className={`ds-thumb${r.id === selectedId ? ' ds-selected' : ''}${r.status === 'accepted' ? ' ds-accepted' : ''}`}
-            onClick={() => selectResult(r.id)}
+            onClick={() => g.selectResult(r.id)}
           >
             <Thumb id={r.id} />
             <span>seed {r.seed}</span>
@@ -304,16 +295,16 @@ function ResultsSection() {
           </div>
           <div className="ds-field">
             <label htmlFor={ids.wipe}>Compare</label>
-            <input id={ids.wipe} type="range" min={0} max={100} value={Math.round(wipe * 100)} onChange={(e) => useResults.setState({ wipe: Number(e.target.value) / 100 })} />
+            <input id={ids.wipe} type="range" min={0} max={100} value={Math.round(wipe * 100)} onChange={(e) => g.setWipe(Number(e.target.value) / 100)} />
           </div>
           <div className="ds-row">
-            <button type="button" disabled={selected.status === 'accepted'} onClick={() => setResultStatus(selected.id, 'accepted')}>
+            <button type="button" disabled={selected.status === 'accepted'} onClick={() => g.setResultStatus(selected.id, 'accepted')}>
               Accept
             </button>
-            <button type="button" onClick={() => setResultStatus(selected.id, 'discarded')}>
+            <button type="button" onClick={() => g.setResultStatus(selected.id, 'discarded')}>
               Discard
             </button>
-            <button type="button" onClick={exportSelected}>
+            <button type="button" onClick={() => g.exportSelected()}>
               Export
             </button>
           </div>
@@ -327,7 +318,7 @@ function ResultsSection() {
         <label htmlFor={ids.def}>Defect type</label>
         <input id={ids.def} type="text" placeholder="from the prompt" value={s.defectName} onChange={(e) => s.set({ defectName: e.target.value })} />
       </div>
-      <button type="button" disabled={accepted === 0} onClick={exportDatasetZip}>
+      <button type="button" disabled={accepted === 0} onClick={() => g.exportDatasetZip()}>
         Export dataset
       </button>
       <span className="ds-muted"> {accepted} accepted</span>
@@ -336,8 +327,9 @@ function ResultsSection() {
 }
 
 export function GeneratePanel() {
-  useGenerateKeys();
-  useEffect(() => editor.subscribe((c) => c.type === 'document' && onDocumentChanged()), []);
+  const g = useGeneration();
+  useGenerateKeys(g);
+  useEffect(() => editor.subscribe((c) => c.type === 'document' && g.onDocumentChanged()), [g]);
   return (
     <div className="ds-generate" aria-label="Generate">
       <ModelSection />

@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import { generate } from './controller';
+import type { GenerationController } from './controller';
 import { useResults } from './stores';
 
 function isFormField(el: Element | null): boolean {
@@ -9,12 +9,12 @@ function isFormField(el: Element | null): boolean {
 }
 
 /** Ctrl/Cmd+Enter generates; holding Tab (outside form fields, with a result shown) shows the original. */
-export function useGenerateKeys() {
+export function useGenerateKeys(g: GenerationController) {
   useEffect(() => {
     const down = (e: KeyboardEvent) => {
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
-        void generate();
+        void g.generate();
         return;
       }
       if (e.key === 'Tab' && !e.shiftKey && !isFormField(document.activeElement) && useResults.getState().selectedId !== null) {
@@ -34,5 +34,5 @@ export function useGenerateKeys() {
       window.removeEventListener('keyup', up);
       window.removeEventListener('blur', blur);
     };
-  }, []);
+  }, [g]);
 }

@@ -161,8 +161,6 @@ export interface RunState {
   variant: number; // 1-based
   variants: number;
   previewFrames: number;
-  error: { title: string; message: string } | null;
-  notice: string;
 }
 
 export const useRun = create<RunState>(() => ({
@@ -173,8 +171,6 @@ export const useRun = create<RunState>(() => ({
   variant: 0,
   variants: 0,
   previewFrames: 0,
-  error: null,
-  notice: '',
 }));
 
 // ---- results
