@@ -131,6 +131,8 @@ export interface ModelState {
   backendNote: string;
   manifest: PackManifest | null;
   manifestSha256: string;
+  /** The loaded pack's vocabulary (LoadedMessage.knownWords): null = any text is understood. */
+  knownWords: string[] | null;
   threads: number;
   loadMs: number;
   error: string;
@@ -147,6 +149,7 @@ export const useModel = create<ModelState>(() => ({
   backendNote: '',
   manifest: null,
   manifestSha256: '',
+  knownWords: null,
   threads: 1,
   loadMs: 0,
   error: '',
