@@ -104,6 +104,23 @@ export function isImageFile(f: File): boolean {
   return IMAGE_NAME.test(f.name) || /^image\/(png|jpeg|webp|bmp)$/.test(f.type);
 }
 
+/** Which picked files to keep (images for a folder of photos, everything for a model pack). */
+export type FileFilter = (f: File) => boolean;
+
+/**
+ * The files of an `<input type=file>` as picked: with `directory` (an `<input webkitdirectory>`), the picked
+ * folder's name and each file's path inside it; `filter` keeps the wanted ones.
+ */
+export function pickedFromInput(all: File[], directory: boolean, filter: FileFilter = isImageFile): { folder: string; files: PickedFile[] } {
+  const rel = all[0]?.webkitRelativePath ?? '';
+  const folder = directory && rel.includes('/') ? rel.slice(0, rel.indexOf('/')) : 'images';
+  const files = all.filter(filter).map((file) => {
+    const p = file.webkitRelativePath || file.name;
+    return { file, path: directory && p.includes('/') ? p.slice(p.indexOf('/') + 1) : p };
+  });
+  return { folder, files };
+}
+
 /**
  * Opens a picker for several files, or for a folder (`directory`: the browser's folder picker through
  * `<input webkitdirectory>`). Resolves with the folder's name and its image files (possibly none), or null
@@ -121,13 +138,7 @@ export function pickFiles(accept: string, directory = false): Promise<{ folder: 
       const all = Array.from(input.files ?? []);
       input.remove();
       if (!all.length) return resolve(null);
-      const rel = all[0].webkitRelativePath;
-      const folder = directory && rel.includes('/') ? rel.slice(0, rel.indexOf('/')) : 'images';
-      const files = all.filter(isImageFile).map((file) => {
-        const p = file.webkitRelativePath || file.name;
-        return { file, path: directory && p.includes('/') ? p.slice(p.indexOf('/') + 1) : p };
-      });
-      resolve({ folder, files });
+      resolve(pickedFromInput(all, directory));
     });
     input.addEventListener('cancel', () => {
       resolve(null);
@@ -136,6 +147,44 @@ export function pickFiles(accept: string, directory = false): Promise<{ folder: 
     document.body.appendChild(input);
     input.click();
   });
+}
+
+/** The minimal File System Access API shape used here (Chromium's `showDirectoryPicker`). */
+interface DirectoryHandle {
+  kind: 'directory';
+  name: string;
+  values(): AsyncIterable<DirectoryHandle | { kind: 'file'; name: string; getFile(): Promise<File> }>;
+}
+
+/** Whether this browser has a real folder picker (`showDirectoryPicker`, Chromium). */
+export function hasDirectoryPicker(): boolean {
+  return typeof (window as { showDirectoryPicker?: unknown }).showDirectoryPicker === 'function';
+}
+
+/**
+ * The browser's folder picker (`showDirectoryPicker`): the folder's name and its files (paths inside it),
+ * `filter`ed; null when the user cancels. Only where hasDirectoryPicker().
+ */
+export async function pickDirectory(filter: FileFilter): Promise<{ folder: string; files: PickedFile[] } | null> {
+  let dir: DirectoryHandle;
+  try {
+    dir = await (window as unknown as { showDirectoryPicker(o?: { mode?: string }): Promise<DirectoryHandle> }).showDirectoryPicker({ mode: 'read' });
+  } catch (e) {
+    if ((e as Error)?.name === 'AbortError') return null;
+    throw e;
+  }
+  const files: PickedFile[] = [];
+  const visit = async (d: DirectoryHandle, prefix: string): Promise<void> => {
+    for await (const h of d.values()) {
+      if (h.kind === 'directory') await visit(h, `${prefix}${h.name}/`);
+      else {
+        const file = await h.getFile();
+        if (filter(file)) files.push({ file, path: prefix + h.name });
+      }
+    }
+  };
+  await visit(dir, '');
+  return { folder: dir.name, files };
 }
 
 function readAllEntries(reader: FileSystemDirectoryReader): Promise<FileSystemEntry[]> {
@@ -151,13 +200,13 @@ function readAllEntries(reader: FileSystemDirectoryReader): Promise<FileSystemEn
   });
 }
 
-async function walk(entry: FileSystemEntry, prefix: string, out: PickedFile[]): Promise<void> {
+async function walk(entry: FileSystemEntry, prefix: string, out: PickedFile[], filter: FileFilter): Promise<void> {
   if (entry.isFile) {
     const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
-    if (isImageFile(file)) out.push({ file, path: prefix + file.name });
+    if (filter(file)) out.push({ file, path: prefix + file.name });
   } else if (entry.isDirectory) {
     const children = await readAllEntries((entry as FileSystemDirectoryEntry).createReader());
-    for (const c of children) await walk(c, `${prefix}${entry.name}/`, out);
+    for (const c of children) await walk(c, `${prefix}${entry.name}/`, out, filter);
   }
 }
 
@@ -165,22 +214,22 @@ async function walk(entry: FileSystemEntry, prefix: string, out: PickedFile[]): 
  * A drop of a folder (or of several files): its image files, or null for a drop of a single file (opened as
  * one image). Must be called synchronously from the drop handler (the entries vanish after it returns).
  */
-export function folderFromDrop(dt: DataTransfer): Promise<{ folder: string; files: PickedFile[] }> | null {
+export function folderFromDrop(dt: DataTransfer, filter: FileFilter = isImageFile): Promise<{ folder: string; files: PickedFile[] }> | null {
   const entries = Array.from(dt.items ?? [])
     .map((i) => (i.kind === 'file' ? i.webkitGetAsEntry?.() : null))
     .filter((e): e is FileSystemEntry => !!e);
   const dirs = entries.filter((e) => e.isDirectory);
   if (!dirs.length && dt.files.length <= 1) return null;
   if (!entries.length) {
-    return Promise.resolve({ folder: 'images', files: Array.from(dt.files).filter(isImageFile).map((file) => ({ file, path: file.name })) });
+    return Promise.resolve({ folder: 'images', files: Array.from(dt.files).filter(filter).map((file) => ({ file, path: file.name })) });
   }
   return (async () => {
     const files: PickedFile[] = [];
     for (const e of entries) {
       if (e.isDirectory && entries.length === 1) {
         const children = await readAllEntries((e as FileSystemDirectoryEntry).createReader());
-        for (const c of children) await walk(c, '', files);
-      } else await walk(e, '', files);
+        for (const c of children) await walk(c, '', files, filter);
+      } else await walk(e, '', files, filter);
     }
     return { folder: dirs.length === 1 && entries.length === 1 ? dirs[0].name : 'images', files };
   })();

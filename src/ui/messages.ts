@@ -12,8 +12,11 @@ import { errorCode, type ErrorCode } from '../core/errors';
 
 export type MessageKind = 'error' | 'notice';
 
-/** Who posted a message: `editor` (files, editing, autosave, folders) or `generation` (model load, runs, export). */
-export type MessageSource = 'editor' | 'generation';
+/**
+ * Who posted a message: `editor` (files, editing, autosave, folders), `generation` (model load, runs,
+ * export) or `models` (the models kept in the browser: "Add model", delete).
+ */
+export type MessageSource = 'editor' | 'generation' | 'models';
 
 export interface Message {
   id: number;

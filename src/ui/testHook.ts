@@ -6,6 +6,7 @@
  *   files        file actions (open, import, paste, drop): counters and `idle()` (actions.ts)
  *   session      the autosaved session: `restored()` resolves once it was looked up, `flush()`, `folder()` (actions.ts)
  *   generation   overlay counters, results, timings, crash/device-lost simulation (GenerationController, main.tsx)
+ *   models       "Add model" counters and the kept-pack list/choice (models/library.ts)
  *
  * Add new parts here (type + owner), not as new globals. See e2e/README.md.
  */
@@ -13,6 +14,7 @@ import type { Editor } from '../editor/Editor';
 import type { FolderSession } from '../editor/folder';
 import type { overlay, resultBuffers } from './generate/buffers';
 import type { GenerationController } from './generate/controller';
+import type { LibraryState } from './models/store';
 
 export interface FileActionsHook {
   /** File actions asked for (open, import, paste, drop) since the page loaded. */
@@ -47,11 +49,19 @@ export interface GenerationHook {
   simulateDeviceLost(): void;
 }
 
+export interface ModelsHook {
+  /** "Add model" attempts: asked for, finished (kept or refused), and the last one's outcome. */
+  adds: { started: number; finished: number; last: null | { ok: boolean; id?: string; message?: string } };
+  /** The kept-pack list, storage estimate and choice as the UI has them. */
+  state(): LibraryState;
+}
+
 export interface TestHook {
   editor: Editor;
   files: FileActionsHook;
   session: SessionHook;
   generation: GenerationHook;
+  models: ModelsHook;
 }
 
 declare global {

@@ -11,10 +11,13 @@ import type {
   GenerateSettings,
   LoadedMessage,
   LoadProgressMessage,
+  AddProgressMessage,
+  PacksResultMessage,
   StepMessage,
   StageMessage,
   ToWorker,
 } from './protocol';
+import type { PackOrigin } from './addPack';
 
 /** An error the worker reported, with the core's stable code. */
 export class WorkerError extends DefectStudioError {
@@ -42,6 +45,7 @@ interface Pending {
   onStep?: (m: StepMessage) => void;
   onStage?: (m: StageMessage) => void;
   onDecoded?: (m: DecodedPreviewMessage) => void;
+  onAddProgress?: (m: AddProgressMessage) => void;
 }
 
 export type WorkerFactory = () => Worker;
@@ -116,8 +120,12 @@ export class GenerationClient {
       case 'decoded-preview':
         p.onDecoded?.(m);
         break;
+      case 'add-progress':
+        p.onAddProgress?.(m);
+        break;
       case 'loaded':
       case 'done':
+      case 'packs':
         this.pending.delete(m.id);
         p.resolve(m as never);
         break;
@@ -132,11 +140,29 @@ export class GenerationClient {
     }
   }
 
-  load(packUrl: string, backend: BackendSetting, onProgress?: (m: LoadProgressMessage) => void, noCache = false): Promise<LoadedMessage> {
+  load(packUrl: string, backend: BackendSetting, onProgress?: (m: LoadProgressMessage) => void, noCache = false, kept?: string): Promise<LoadedMessage> {
     const id = this.nextId++;
     return new Promise<LoadedMessage>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as Pending['resolve'], reject, onProgress });
-      this.post({ type: 'load', id, packUrl, backend, noCache });
+      this.post({ type: 'load', id, packUrl, backend, noCache, kept });
+    });
+  }
+
+  /** "Add model": the worker checks the pack, then keeps it; resolves with the kept packs. */
+  addPack(origin: PackOrigin, backend: BackendSetting, reservedIds: string[], onAddProgress?: (m: AddProgressMessage) => void): Promise<PacksResultMessage> {
+    const id = this.nextId++;
+    return new Promise<PacksResultMessage>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as Pending['resolve'], reject, onAddProgress });
+      this.post({ type: 'add-pack', id, origin, backend, reservedIds });
+    });
+  }
+
+  /** The kept packs and the storage estimate, after deleting `del` when given. */
+  packs(del?: string): Promise<PacksResultMessage> {
+    const id = this.nextId++;
+    return new Promise<PacksResultMessage>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as Pending['resolve'], reject });
+      this.post({ type: 'packs', id, delete: del });
     });
   }
 

@@ -5,8 +5,10 @@ import { createEngine, type Engine } from './engine';
 import { fetchPack, openDefaultCache } from './packFetch';
 import { cropThumbnail, previewFromLatent, regionOf, resultPatch, rgbGridToPatch } from './preview';
 import { defectBounds } from '../core/diffusion/crop';
-import { resolveBackend } from './ortEnv';
-import { validateSettings, type ActiveBackend, type ErrorCode, type FromWorker, type GenerateMessage, type LoadMessage, type ToWorker } from './protocol';
+import { importOrt, resolveBackend, threadCount } from './ortEnv';
+import { validateSettings, type ActiveBackend, type AddPackMessage, type ErrorCode, type FromWorker, type GenerateMessage, type LoadMessage, type PacksMessage, type ToWorker } from './protocol';
+import { addPack, type KeptPack, type PackKeeper } from './addPack';
+import { createWebRuntime } from '../core/models/ort-web';
 import { DEFECT, type RGBAImage, type Trimap } from '../core/image';
 import { abortReason, DefectStudioError, errorCode } from '../core/errors';
 
@@ -37,6 +39,12 @@ async function load(m: LoadMessage) {
       await engine.release();
       engine = null;
     }
+    if (m.kept) {
+      // A pack kept in this browser ("Add model"): loaded from the pack store.
+      const store = await openStore();
+      if (!store) throw new DefectStudioError('pack', `The model "${m.kept}" is kept in this browser's storage, which this browser does not offer here.`);
+      throw new DefectStudioError('pack', `The model "${m.kept}" is not in this browser's storage.`);
+    }
     const choice = await resolveBackend(m.backend);
     const cache = m.noCache ? null : await openDefaultCache();
     const pack = await fetchPack(m.packUrl, {
@@ -65,12 +73,57 @@ async function load(m: LoadMessage) {
       bytes: pack.bytes,
       ms: performance.now() - t0,
       threads: engine.threads,
-      knownWords: engine.loaded.tokenizer.knownWords(),
     });
   } catch (e) {
     const c = classifyError(e);
     // Whatever stops a load (a bad pack, a runtime that cannot build a session) reads as a model problem.
     post({ type: 'error', id: m.id, code: c.code === 'internal' || c.code === 'runtime' ? 'pack' : c.code, message: c.message });
+  }
+}
+
+/** The pack store "Add model" keeps packs in (null where the browser has none). */
+export interface WorkerPackStore extends PackKeeper {
+  delete(id: string): Promise<void>;
+  usage(): Promise<{ usage: number; quota: number } | null>;
+}
+let packStore: Promise<WorkerPackStore | null> | null = null;
+function openStore(): Promise<WorkerPackStore | null> {
+  return (packStore ??= Promise.resolve(null));
+}
+
+async function packsReply(id: number, extra: { added?: KeptPack; already?: boolean } = {}) {
+  const store = await openStore();
+  const packs = store ? await store.list() : [];
+  const storage = store ? await store.usage() : null;
+  post({ type: 'packs', id, packs, storage: storage && { usage: storage.usage, quota: storage.quota }, ...extra });
+}
+
+/** "Add model": check the pack with real sessions (on the backend in use), then keep it. */
+async function addPackMessage(m: AddPackMessage) {
+  try {
+    const backend: ActiveBackend = engine?.backend ?? (await resolveBackend(m.backend)).backend;
+    const { ort, wasmPaths } = await importOrt(backend);
+    const runtime = createWebRuntime(ort, { backend, numThreads: threadCount(), wasmPaths });
+    const store = await openStore();
+    const keeper: PackKeeper = store ?? {
+      list: async () => [],
+      put: () => Promise.reject(new DefectStudioError('pack', 'This browser cannot keep models (it has no origin-private file system).')),
+    };
+    const r = await addPack(m.origin, runtime, keeper, (p) => post({ type: 'add-progress', id: m.id, ...p }), m.reservedIds);
+    await packsReply(m.id, { added: r.pack, already: r.already });
+  } catch (e) {
+    const c = classifyError(e);
+    post({ type: 'error', id: m.id, code: c.code === 'internal' || c.code === 'runtime' ? 'pack' : c.code, message: c.message });
+  }
+}
+
+async function packsMessage(m: PacksMessage) {
+  try {
+    if (m.delete) await (await openStore())?.delete(m.delete);
+    await packsReply(m.id);
+  } catch (e) {
+    const c = classifyError(e);
+    post({ type: 'error', id: m.id, code: c.code, message: c.message });
   }
 }
 
@@ -230,6 +283,12 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
       return;
     case 'load':
       queue = queue.then(() => load(m));
+      return;
+    case 'add-pack':
+      queue = queue.then(() => addPackMessage(m));
+      return;
+    case 'packs':
+      void packsMessage(m);
       return;
     case 'simulate-device-lost':
       if (engine?.backend === 'webgpu') onDeviceLost('simulated by a test');

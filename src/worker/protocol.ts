@@ -3,6 +3,7 @@
 import type { AdaptationReport, CropWindow, Stage } from '../core/diffusion/types';
 import { generationSettingsProblem, type GenerationSettings } from '../core/settings';
 import type { PackManifest } from '../core/models/manifest-types';
+import type { AddProgress, KeptPack, PackOrigin } from './addPack';
 
 export type BackendSetting = 'auto' | 'webgpu' | 'wasm';
 export type ActiveBackend = 'webgpu' | 'wasm';
@@ -33,6 +34,23 @@ export interface LoadMessage {
   backend: BackendSetting;
   /** Skip Cache Storage (tests of the first-visit path). */
   noCache?: boolean;
+  /** Load this pack kept in the browser ("Add model", its store key) instead of packUrl. */
+  kept?: string;
+}
+/** "Add model": check the pack (sessions on `backend`), then keep it. Answered by 'packs' or 'error'. */
+export interface AddPackMessage {
+  type: 'add-pack';
+  id: number;
+  origin: PackOrigin;
+  backend: BackendSetting;
+  /** Pack ids that may not be replaced (the built-in model's). */
+  reservedIds: string[];
+}
+/** The kept packs: list them, or delete one first. Answered by 'packs'. */
+export interface PacksMessage {
+  type: 'packs';
+  id: number;
+  delete?: string;
 }
 export interface GenerateMessage {
   type: 'generate';
@@ -51,7 +69,7 @@ export interface CancelMessage {
 export interface SimulateDeviceLostMessage {
   type: 'simulate-device-lost';
 }
-export type ToWorker = LoadMessage | GenerateMessage | CancelMessage | SimulateDeviceLostMessage;
+export type ToWorker = LoadMessage | GenerateMessage | CancelMessage | SimulateDeviceLostMessage | AddPackMessage | PacksMessage;
 
 // ---- worker -> page
 export interface LoadProgressMessage {
@@ -75,8 +93,6 @@ export interface LoadedMessage {
   bytes: number;
   ms: number;
   threads: number;
-  /** The words the pack's tokenizer knows (word-level packs); null when it represents any text (CLIP BPE). */
-  knownWords: string[] | null;
 }
 export interface StepMessage {
   type: 'step';
@@ -129,6 +145,20 @@ export interface ErrorMessage {
   code: ErrorCode;
   message: string;
 }
+export interface AddProgressMessage extends AddProgress {
+  type: 'add-progress';
+  id: number;
+}
+export interface PacksResultMessage {
+  type: 'packs';
+  id: number;
+  packs: KeptPack[];
+  /** navigator.storage.estimate() of this origin (null where the browser has none). */
+  storage: { usage: number; quota: number } | null;
+  /** The pack "Add model" kept (or found already kept: `already`). */
+  added?: KeptPack;
+  already?: boolean;
+}
 export interface BackendChangedMessage {
   type: 'backend-changed';
   backend: ActiveBackend;
@@ -143,6 +173,8 @@ export type FromWorker =
   | DoneMessage
   | CancelledMessage
   | ErrorMessage
+  | AddProgressMessage
+  | PacksResultMessage
   | BackendChangedMessage;
 
 /** Validate generation settings with the one validation of src/core/settings; a message, or null. */

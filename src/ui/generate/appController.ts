@@ -7,6 +7,7 @@ import { useMessages } from '../messages';
 import { overlay, resultBuffers, thumbnails } from './buffers';
 import { GenerationController } from './controller';
 import { useModel, useResults, useRun, useSettings } from './stores';
+import { keptPackToLoad } from '../models/store';
 import type { BackendSetting } from '../../worker/protocol';
 import pkg from '../../../package.json';
 
@@ -69,7 +70,11 @@ export function createAppGenerationController(): GenerationController {
     overlay,
     results: resultBuffers,
     thumbnails,
-    choosePack: () => choosePackUrl(originAnswers),
+    // A pack kept in this browser and chosen in the model list, else `?model=` or the built-in pack.
+    choosePack: () => {
+      const kept = keptPackToLoad();
+      return kept ? { url: '', kept } : choosePackUrl(originAnswers);
+    },
     download: downloadBytes,
     appVersion: APP_VERSION,
     saveBackend,

@@ -19,7 +19,8 @@ import type { GenerationHook } from '../testHook';
 
 /** What the controller needs of the worker client (`GenerationClient` implements it). */
 export interface GenerationTransport {
-  load(packUrl: string, backend: BackendSetting, onProgress?: (m: LoadProgressMessage) => void): Promise<LoadedMessage>;
+  /** `kept`: load the pack kept in the browser under this id ("Add model") instead of `packUrl`. */
+  load(packUrl: string, backend: BackendSetting, onProgress?: (m: LoadProgressMessage) => void, noCache?: boolean, kept?: string): Promise<LoadedMessage>;
   generate(
     image: RGBAImage,
     trimap: Trimap,
@@ -50,8 +51,11 @@ export interface GenerationControllerDeps {
   overlay: OverlayPort;
   results: Map<number, ResultBuffers>;
   thumbnails: Map<number, { width: number; height: number; data: Uint8ClampedArray }>;
-  /** Which pack to load now, and why it is not the one asked for (a notice), if so. */
-  choosePack(): { url: string; notice?: string };
+  /**
+   * Which pack to load now: a URL, or `kept`, the id of a pack kept in the browser ("Add model"); and why
+   * it is not the one asked for (a notice), if so.
+   */
+  choosePack(): { url: string; notice?: string; kept?: string };
   download(bytes: Uint8Array, name: string, mime: string): void;
   appVersion: string;
   /** The seed of a "Random" run. */
@@ -111,14 +115,14 @@ export class GenerationController {
     if (!force && this.loading) return this.loading;
     const backend = settings.getState().backend;
     const c = this.getClient(backend);
-    const { url: packUrl, notice } = this.deps.choosePack();
+    const { url: packUrl, notice, kept } = this.deps.choosePack();
     if (notice) this.notice(notice);
-    model.setState({ status: 'loading', packUrl, loaded: 0, total: 0, file: '', error: '' });
+    model.setState({ status: 'loading', packUrl, keptId: kept ?? '', loaded: 0, total: 0, file: '', error: '' });
     // A load that a newer one replaced (the worker restarted, the backend changed) reports nothing: whoever
     // waits on it gets the newer load's outcome.
     const superseded = () => this.loading !== null && this.loading !== p;
     const p: Promise<boolean> = c
-      .load(packUrl, backend, (m) => !superseded() && model.setState({ loaded: m.loaded, total: m.total, file: m.file, fromCache: m.fromCache }))
+      .load(packUrl, backend, (m) => !superseded() && model.setState({ loaded: m.loaded, total: m.total, file: m.file, fromCache: m.fromCache }), false, kept)
       .then((m) => {
         if (superseded()) return this.loading!;
         model.setState({
@@ -127,7 +131,6 @@ export class GenerationController {
           backendNote: m.backendNote ?? '',
           manifest: m.manifest,
           manifestSha256: m.manifestSha256,
-          knownWords: m.knownWords,
           fromCache: m.fromCache,
           loaded: m.bytes,
           total: m.bytes,

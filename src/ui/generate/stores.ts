@@ -123,6 +123,8 @@ export function settingsToRequest(s: SettingsState, seed: number): GenerateSetti
 export interface ModelState {
   status: 'idle' | 'loading' | 'ready' | 'error';
   packUrl: string;
+  /** The kept pack being loaded or in use ("Add model"; '' for a pack from packUrl). */
+  keptId: string;
   loaded: number;
   total: number;
   file: string;
@@ -131,8 +133,6 @@ export interface ModelState {
   backendNote: string;
   manifest: PackManifest | null;
   manifestSha256: string;
-  /** The loaded pack's vocabulary (LoadedMessage.knownWords): null = any text is understood. */
-  knownWords: string[] | null;
   threads: number;
   loadMs: number;
   error: string;
@@ -141,6 +141,7 @@ export interface ModelState {
 export const useModel = create<ModelState>(() => ({
   status: 'idle',
   packUrl: '',
+  keptId: '',
   loaded: 0,
   total: 0,
   file: '',
@@ -149,7 +150,6 @@ export const useModel = create<ModelState>(() => ({
   backendNote: '',
   manifest: null,
   manifestSha256: '',
-  knownWords: null,
   threads: 1,
   loadMs: 0,
   error: '',
