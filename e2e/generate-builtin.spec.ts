@@ -40,3 +40,25 @@ test('the built-in pack loads by default and generates', async ({ page }) => {
   expect(maskWrong).toBe(0);
   expect(insideChanged).toBeGreaterThan(0);
 });
+
+test('prompt words the built-in tokenizer does not know are marked, with the presets one click away', async ({ page }) => {
+  test.skip(!fs.existsSync(manifest), `no built-in pack in this build (dist/models/${BUILTIN})`);
+  test.setTimeout(300_000);
+  const vocab = JSON.parse(fs.readFileSync(path.resolve('dist/models', BUILTIN, 'tokenizer', 'tokenizer.json'), 'utf8')).vocab;
+  expect(vocab.zebra).toBeUndefined();
+  expect(vocab.galaxy).toBeUndefined();
+  expect(vocab.scratch).toBeDefined();
+  await page.goto('/');
+  await expect(page.getByTestId('model-status')).toHaveText(/ready/, { timeout: 180_000 });
+  const marker = page.getByTestId('unknown-words');
+  await expect(marker).toHaveCount(0); // the pack's first preset is understood
+  await page.getByLabel('Prompt', { exact: true }).fill('A zebra-scratch on Galaxy, zebra!');
+  const unknown = ['zebra', 'on', 'galaxy'].filter((w) => vocab[w] === undefined);
+  await expect(marker).toHaveText(`not understood: ${unknown.join(', ')}presets`);
+  await marker.getByRole('button', { name: 'presets' }).click();
+  const presetSelect = page.getByLabel('Preset', { exact: true });
+  await expect(presetSelect).toBeFocused();
+  await presetSelect.selectOption('a scratch');
+  await expect(page.getByLabel('Prompt', { exact: true })).toHaveValue('a scratch');
+  await expect(marker).toHaveCount(0);
+});

@@ -73,6 +73,7 @@ async function load(m: LoadMessage) {
       bytes: pack.bytes,
       ms: performance.now() - t0,
       threads: engine.threads,
+      knownWords: engine.loaded.tokenizer.knownWords(),
     });
   } catch (e) {
     const c = classifyError(e);

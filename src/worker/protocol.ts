@@ -93,6 +93,8 @@ export interface LoadedMessage {
   bytes: number;
   ms: number;
   threads: number;
+  /** The words the pack's tokenizer knows (word-level packs); null when it represents any text (CLIP BPE). */
+  knownWords: string[] | null;
 }
 export interface StepMessage {
   type: 'step';

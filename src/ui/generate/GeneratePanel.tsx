@@ -16,6 +16,7 @@ import { PACK_SETTING_KEYS, numericRange, SCHEDULERS, SCHEDULER_NAMES, SETTING_F
 import { useGeneration } from './context';
 import { editor, useImageRevision } from '../editorInstance';
 import { useGenerateKeys } from './keys';
+import { UnknownPromptWords } from './PromptWords';
 import { ModelList } from '../models/ModelLibrary';
 
 const NO_PRESETS: string[] = [];
@@ -155,6 +156,7 @@ function PromptSection() {
       <div className="ds-field ds-col">
         <label htmlFor={ids.prompt}>Prompt</label>
         <textarea id={ids.prompt} rows={2} value={s.prompt} onChange={(e) => s.set({ prompt: e.target.value })} />
+        <UnknownPromptWords prompt={s.prompt} presetId={presets.length > 0 ? ids.preset : null} />
       </div>
       {presets.length > 0 && (
         <div className="ds-field">

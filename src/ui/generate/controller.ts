@@ -131,6 +131,7 @@ export class GenerationController {
           backendNote: m.backendNote ?? '',
           manifest: m.manifest,
           manifestSha256: m.manifestSha256,
+          knownWords: m.knownWords,
           fromCache: m.fromCache,
           loaded: m.bytes,
           total: m.bytes,

@@ -133,6 +133,8 @@ export interface ModelState {
   backendNote: string;
   manifest: PackManifest | null;
   manifestSha256: string;
+  /** The loaded pack's vocabulary (LoadedMessage.knownWords): null = any text is understood. */
+  knownWords: string[] | null;
   threads: number;
   loadMs: number;
   error: string;
@@ -150,6 +152,7 @@ export const useModel = create<ModelState>(() => ({
   backendNote: '',
   manifest: null,
   manifestSha256: '',
+  knownWords: null,
   threads: 1,
   loadMs: 0,
   error: '',

@@ -140,6 +140,11 @@ export class ClipBpeTokenizer implements Tokenizer {
     return ids;
   }
 
+  /** Byte-level BPE represents any text: nothing is "not understood". */
+  knownWords(): null {
+    return null;
+  }
+
   encode(text: string): number[] {
     const body = this.tokenize(text).slice(0, this.maxLength - 2);
     const ids = [this.bosId, ...body, this.eosId];

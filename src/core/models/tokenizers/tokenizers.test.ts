@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ClipBpeTokenizer, WordLevelTokenizer, cleanText, parseWordLevelConfig } from './index';
+import { ClipBpeTokenizer, WordLevelTokenizer, cleanText, parseWordLevelConfig, splitWords, unknownWords } from './index';
 
 const CLIP_DIR = join(process.cwd(), '..', 'shared', 'clip-tokenizer');
 const hasClip = existsSync(join(CLIP_DIR, 'vocab.json'));
@@ -91,6 +91,26 @@ describe('word-level tokenizer', () => {
     expect(ids.length).toBe(77);
     expect(ids[0]).toBe(2);
     expect(ids[76]).toBe(3);
+  });
+
+  it('reports exactly the words it maps to unk ("not understood"), once each, in order', () => {
+    const v = cfg.vocab;
+    expect(v.rust).toBeUndefined();
+    expect(v.bracket).toBeUndefined();
+    const text = 'Rust on a BRACKET, rust-scratch; Überzug';
+    expect(tok.unknownWords(text)).toEqual(['rust', 'on', 'bracket', 'überzug']);
+    // the same words the encoder turns into unk_id, and only those
+    const words = tok.words(text);
+    const unkIdx = tok.encode(text).slice(1, 1 + words.length).flatMap((id, i) => (id === cfg.unk_id ? [words[i]] : []));
+    expect([...new Set(unkIdx)]).toEqual(tok.unknownWords(text));
+    expect(tok.unknownWords('a scratch')).toEqual([]);
+    expect(tok.unknownWords('')).toEqual([]);
+    // the page's path: the vocabulary list a loaded pack reports, specials excluded
+    const vocab = tok.knownWords();
+    expect(vocab).toContain('scratch');
+    expect(vocab.some((w) => w.startsWith('<'))).toBe(false);
+    expect(unknownWords(text, vocab)).toEqual(tok.unknownWords(text));
+    expect(splitWords('METAL-surface42wood')).toEqual(['metal', 'surface', 'wood']);
   });
 
   it('rejects a malformed tokenizer.json', () => {

@@ -26,6 +26,23 @@ export function parseWordLevelConfig(json: unknown): WordLevelConfig {
   return c as WordLevelConfig;
 }
 
+/** The tokenizer's split rule: (optionally lower-case, then) runs of letters; everything else separates words. */
+export function splitWords(text: string, lowercase = true): string[] {
+  const t = lowercase ? text.toLowerCase() : text;
+  return t.split(/[^\p{L}]+/u).filter((w) => w.length > 0);
+}
+
+/**
+ * The words of a prompt that a word-level vocabulary does not know (the text encoder sees them as unk),
+ * each once, in order of appearance. `vocabulary` is the list a loaded pack reports (WordLevelTokenizer.knownWords).
+ */
+export function unknownWords(text: string, vocabulary: Iterable<string>, lowercase = true): string[] {
+  const known = vocabulary instanceof Set ? (vocabulary as Set<string>) : new Set(vocabulary);
+  const out: string[] = [];
+  for (const w of splitWords(text, lowercase)) if (!known.has(w) && !out.includes(w)) out.push(w);
+  return out;
+}
+
 export class WordLevelTokenizer implements Tokenizer {
   readonly kind = 'word-level' as const;
   readonly maxLength: number;
@@ -35,8 +52,17 @@ export class WordLevelTokenizer implements Tokenizer {
   }
 
   words(text: string): string[] {
-    const t = this.config.lowercase === false ? text : text.toLowerCase();
-    return t.split(/[^\p{L}]+/u).filter((w) => w.length > 0);
+    return splitWords(text, this.config.lowercase !== false);
+  }
+
+  /** The words of `text` this tokenizer maps to unk_id, each once, in order of appearance. */
+  unknownWords(text: string): string[] {
+    return unknownWords(text, this.knownWords(), this.config.lowercase !== false);
+  }
+
+  /** Every word the vocabulary knows (special tokens such as "<unk>" excluded: they can never be typed). */
+  knownWords(): string[] {
+    return Object.keys(this.config.vocab).filter((w) => splitWords(w, false).join(' ') === w);
   }
 
   encode(text: string): number[] {
