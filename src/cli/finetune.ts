@@ -132,7 +132,12 @@ class TrainBar {
       return;
     }
     if (this.mode !== 'bar') return;
-    if (e.event === 'start') this.step0 = e.step ?? 0;
+    if (e.event === 'start') {
+      this.step0 = e.step ?? 0;
+      const words = e.newWords?.length ? `; new words: ${e.newWords.join(', ')}` : '';
+      this.out.stderr.write(`training on ${(e as { examples?: number }).examples ?? '?'} examples${words}${this.step0 ? `; resuming at step ${this.step0}` : ''}\n`);
+    }
+    if (e.event === 'exporting') this.out.stderr.write(`${this.out.stderr.isTTY ? '\n' : ''}exporting the pack (step ${e.step})\n`);
     if (e.event !== 'step' || e.step === undefined || e.steps === undefined) return;
     if (e.loss !== undefined) this.losses.push(e.loss);
     if (this.losses.length > 20) this.losses.shift();

@@ -9,7 +9,8 @@ the shading by the photo's own colour (multiplicative in albedo), so a red part 
 colour spots bring their own colours as before. Outside the defect's support the output is the photo byte
 for byte; the mask is that support.
 
-Usage (library): render_on_photo(rng, photo_u8_256, dtype) -> dict(ok, defect, mask, obj, dtype)
+Usage (library): render_on_photo(rng, photo_u8_256, dtype) -> dict(ok, defect, mask, obj, dtype); dtype is an
+index of procedural.DEFECTS or a defect function such as procedural.EXTRA_DEFECTS["blister"].
 """
 import math
 import numpy as np
@@ -59,7 +60,7 @@ def render_on_photo(rng, photo, dtype, obj=None):
     if obj is None:
         obj = np.ones((S, S), bool)
     ys, xs = np.nonzero(obj)
-    fn = P.DEFECT_FNS[dtype]
+    fn = dtype if callable(dtype) else P.DEFECT_FNS[dtype]  # an index of the eight, or a function (EXTRA_DEFECTS)
     base = P.render(A, H, gloss, shin, L, illum)
     mask = None
     for _ in range(6):

@@ -347,6 +347,32 @@ def d_fold(rng, A, H, G, L, ctr):
 DEFECT_FNS = [d_scratch, d_crack, d_hole, d_stain, d_dent, d_cut, d_color, d_fold]
 
 
+def d_blister(rng, A, H, G, L, ctr):
+    """A coating blister (not a built-in type; the fine-tuning evaluation's new defect): a cluster of 4-14 small
+    round domes (2.5-7 px) pushed up under the coating, each lit by the surface's light (bright on the lit flank, shadow
+    on the other, a glossier skin), the coating slightly paler where it is stretched."""
+    n = int(rng.integers(4, 15))
+    spread = rng.uniform(6, 20)
+    Hb = np.zeros((S, S), np.float32)
+    m = np.zeros((S, S), bool)
+    for _ in range(n):
+        c = np.array(ctr) + rng.normal(0, spread, 2)
+        r = rng.uniform(2.5, 7.0)
+        d = np.hypot(_xx - c[0], _yy - c[1]) / r
+        dome = np.sqrt(np.clip(1 - d ** 2, 0, 1)) * r * rng.uniform(1.0, 1.8)
+        Hb = np.maximum(Hb, dome.astype(np.float32))
+        m |= d <= 1.25
+    p = np.clip(Hb / (Hb.max() + 1e-6), 0, 1)
+    A2 = A * (1 + rng.uniform(0.04, 0.15) * p)[..., None]
+    G2 = G + rng.uniform(0.2, 0.5) * (p > 0.05)
+    return A2, H + Hb, G2, m
+
+
+# Defect types outside the built-in eight (rendered by the same functions' rules; not in DEFECTS / DEFECT_FNS,
+# so the built-in training sets and classifiers do not change).
+EXTRA_DEFECTS = {"blister": d_blister}
+
+
 def _object_mask(rng):
     if rng.random() < 0.75:
         return np.ones((S, S), bool)

@@ -159,11 +159,11 @@ def what_gen(a):
 
 
 class Clf(nn.Module):
-    def __init__(self):
+    def __init__(self, n_types=8):
         super().__init__()
         c = lambda i, o: nn.Sequential(nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU(), nn.MaxPool2d(2))
         self.f = nn.Sequential(c(7, 16), c(16, 32), c(32, 48), c(48, 64), c(64, 96))
-        self.h = nn.Linear(96 * 2, 8)
+        self.h = nn.Linear(96 * 2, n_types)
 
     def forward(self, x):
         y = self.f(x)

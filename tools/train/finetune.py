@@ -205,7 +205,7 @@ def main():
     ap.add_argument("--minutes", type=float, default=10)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--crop", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--lr-emb", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--save-every", type=float, default=60, help="seconds between checkpoints")
