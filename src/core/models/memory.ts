@@ -17,7 +17,17 @@ export const WASM_HEAP_BYTES = 4 * 1024 ** 3;
 export const WASM_WORKING_BYTES = 384 * 1024 ** 2;
 
 const MODELS = ['unet', 'controlnet', 'text_encoder', 'vae_encoder', 'vae_decoder'] as const;
-const EXTERNAL_DATA = /(_data|\.data|\.onnx\.data|\.weights)$/;
+/** External data of a model (e.g. `unet/model.onnx_data`), by its name. */
+export const EXTERNAL_DATA = /(_data|\.data|\.onnx\.data|\.weights)$/;
+
+/** The model a listed file belongs to when it is a model's graph or external data (`unet/model.onnx_data` -> unet), else null. */
+export function modelOfFile(path: string): (typeof MODELS)[number] | null {
+  const slash = path.indexOf('/');
+  const folder = slash > 0 ? path.slice(0, slash) : '';
+  if (!(MODELS as readonly string[]).includes(folder)) return null;
+  if (!path.endsWith('.onnx') && !EXTERNAL_DATA.test(path)) return null;
+  return folder as (typeof MODELS)[number];
+}
 
 export interface MemoryEstimate {
   /** Bytes of each model (graph + external data), from the manifest. */
@@ -33,11 +43,8 @@ export interface MemoryEstimate {
 export function modelBytes(manifest: Pick<PackManifest, 'files'>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [path, f] of Object.entries(manifest.files)) {
-    const slash = path.indexOf('/');
-    const folder = slash > 0 ? path.slice(0, slash) : '';
-    if (!(MODELS as readonly string[]).includes(folder)) continue;
-    if (!path.endsWith('.onnx') && !EXTERNAL_DATA.test(path)) continue;
-    out[folder] = (out[folder] ?? 0) + f.bytes;
+    const model = modelOfFile(path);
+    if (model) out[model] = (out[model] ?? 0) + f.bytes;
   }
   return out;
 }

@@ -14,11 +14,11 @@ import { runtimeError } from '../errors';
 import { parseSchedulerConfig, type SchedulerConfig } from '../diffusion/schedulers/config';
 import { PackError } from './errors';
 import { MANIFEST_FILE, MAX_MANIFEST_BYTES, parseManifest, requiredFiles, sha256Hex } from './manifest';
-import { assertFitsWasm } from './memory';
+import { assertFitsWasm, EXTERNAL_DATA, modelOfFile } from './memory';
 import type { PackManifest } from './manifest-types';
 import { resolvePackIO, type ModelName, type OpenedSession, type PackIO, type PackSessions } from './pack-io';
 import { MissingFileError, type PackSource } from './pack-source';
-import type { Runtime, SessionOptions } from './runtime';
+import type { ModelSession, Runtime, SessionOptions } from './runtime';
 import { ClipBpeTokenizer, WordLevelTokenizer, parseWordLevelConfig, type Tokenizer } from './tokenizers';
 
 export type { ModelName, OpenedSession, PackIO, PackSessions, SessionIO } from './pack-io';
@@ -40,6 +40,14 @@ export interface LoadedPack {
    * (unless hashes are skipped) after; e.g. the VAE decoder and its external data for decoder adaptation.
    */
   readFile(name: string): Promise<Uint8Array>;
+  /**
+   * Release one model's session before the rest (a one-shot run that no longer needs it: the text encoder
+   * after conditioning, the VAE encoder after its last use). Idempotent; a later run of that model is a
+   * PackError naming it, and `release` skips it.
+   */
+  releaseModel(model: ModelName): Promise<void>;
+  /** The models released by `releaseModel`, in that order. */
+  readonly released: readonly ModelName[];
   release(): Promise<void>;
 }
 
@@ -55,8 +63,6 @@ export interface LoadPackOptions {
 export type FileRead = (name: string) => Promise<Uint8Array>;
 /** Every listed file of a pack, read and verified, by canonical name. */
 export type PackFiles = Map<string, Uint8Array>;
-
-const EXTERNAL_DATA = /(_data|\.data|\.onnx\.data|\.weights)$/;
 
 /** The external data files of one model folder (e.g. `unet/model.onnx_data`), as listed in the manifest. */
 export function externalDataFiles(manifest: PackManifest, model: ModelName): string[] {
@@ -118,12 +124,20 @@ export function verifiedReader(source: PackSource, manifest: PackManifest, optio
   };
 }
 
-/** Read every listed file, one after another in the manifest's order (names are canonical and unique: parseManifest merged the spellings). */
-export async function readPackFiles(manifest: PackManifest, read: FileRead, onProgress?: LoadPackOptions['onProgress']): Promise<PackFiles> {
+/**
+ * Read every listed file (or those `which` selects), one after another in the manifest's order (names are
+ * canonical and unique: parseManifest merged the spellings). Progress counts against all listed files.
+ */
+export async function readPackFiles(
+  manifest: PackManifest,
+  read: FileRead,
+  onProgress?: LoadPackOptions['onProgress'],
+  which: (name: string) => boolean = () => true,
+): Promise<PackFiles> {
   const files: PackFiles = new Map();
   const names = Object.keys(manifest.files);
   let done = 0;
-  for (const name of names) {
+  for (const name of names.filter(which)) {
     files.set(name, await read(name));
     onProgress?.({ file: name, done: ++done, total: names.length });
   }
@@ -252,10 +266,28 @@ export async function loadPack(source: PackSource, runtime: Runtime, options: Lo
   const { manifest, sha256 } = await readPackManifest(source);
   checkRuntimeFits(manifest, runtime);
   const readFile = verifiedReader(source, manifest, options);
-  const files = await readPackFiles(manifest, readFile, options.onProgress);
+  // The small files first (tokenizer, configs); each model's graph and external data are read right before
+  // its session is created and dropped after, so no model's bytes are held twice (file bytes + session),
+  // and none stay in memory after the load.
+  const order: string[] = sessionLoadOrder(manifest);
+  const ofSession = (n: string) => order.includes(modelOfFile(n) ?? '');
+  const files = await readPackFiles(manifest, readFile, options.onProgress, (n) => !ofSession(n));
   const tokenizer = buildTokenizer(manifest, files);
   const schedulerConfig = readSchedulerConfig(files);
-  const sessions = await createSessions(runtime, manifest, async (n) => files.get(n)!, options.sessionOptions);
+  const total = Object.keys(manifest.files).length;
+  let done = files.size;
+  files.clear();
+  const readModelFile: FileRead = async (n) => {
+    const data = await readFile(n);
+    options.onProgress?.({ file: n, done: ++done, total });
+    return data;
+  };
+  const sessions = await createSessions(runtime, manifest, readModelFile, options.sessionOptions);
+  const released: ModelName[] = [];
+  for (const model of sessionLoadOrder(manifest)) {
+    const s = sessions[model as keyof PackSessions]!;
+    s.session = releasable(s.session, s.file, () => released.includes(model));
+  }
   // in creation order, for release
   const opened = sessionLoadOrder(manifest).map((m) => sessions[m as keyof PackSessions]!);
   let io: PackIO;
@@ -275,6 +307,26 @@ export async function loadPack(source: PackSource, runtime: Runtime, options: Lo
     latentSize: manifest.resolution / manifest.vaeScaleFactor,
     loadMs: performance.now() - t0,
     readFile,
-    release: () => releaseSessions(opened),
+    released,
+    async releaseModel(model) {
+      const s = sessions[model as keyof PackSessions];
+      if (!s || released.includes(model)) return;
+      released.push(model);
+      await s.session.release();
+    },
+    release: () => releaseSessions(opened.filter((s) => !released.some((m) => sessions[m as keyof PackSessions] === s))),
+  };
+}
+
+/** A session whose runs after `isReleased()` fail with a PackError naming the model (not the runtime's own error). */
+function releasable(session: ModelSession, file: string, isReleased: () => boolean): ModelSession {
+  return {
+    inputs: session.inputs,
+    outputs: session.outputs,
+    run(feeds, outputNames) {
+      if (isReleased()) return Promise.reject(new PackError('the model was released after its last use in this run', { file }));
+      return session.run(feeds, outputNames);
+    },
+    release: () => session.release(),
   };
 }

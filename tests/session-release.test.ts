@@ -1,0 +1,114 @@
+/**
+ * Memory discipline of the loader and the pipeline (issue 15), on the real tiny packs through onnxruntime-node:
+ * each model's bytes are read right before its session is created (largest first) and not before, so no
+ * model is held twice; `releaseModel` frees one session early and the runtime sees exactly one release per
+ * session.
+ */
+import { describe, expect, it } from 'vitest';
+import { PackError } from '../src/core/models/errors';
+import { loadPack, sessionLoadOrder } from '../src/core/models/pack';
+import { FsPackSource } from '../src/core/models/pack-source.node.ts';
+import { createNodeRuntime } from '../src/core/models/ort-node.node.ts';
+import type { PackSource, ReadLimits } from '../src/core/models/pack-source';
+import type { ModelSession, Runtime } from '../src/core/models/runtime';
+import { packDir } from './helpers';
+
+const node = createNodeRuntime({ threads: 1 });
+
+/** The real runtime, logging every session created and released (by the model's input names). */
+export function loggingRuntime(log: string[]): Runtime {
+  return {
+    name: 'native',
+    async createSession(model, options) {
+      const s = await node.createSession(model, options);
+      const id = s.inputs.map((i) => i.name).includes('input_ids')
+        ? 'text_encoder'
+        : s.inputs.some((i) => i.name === 'controlnet_cond')
+          ? 'controlnet'
+          : s.inputs.some((i) => i.name === 'timestep')
+            ? 'unet'
+            : s.outputs.some((o) => /latent/.test(o.name))
+              ? 'vae_encoder'
+              : 'vae_decoder';
+      log.push(`create ${id}`);
+      return {
+        inputs: s.inputs,
+        outputs: s.outputs,
+        run: (f, o) => s.run(f, o),
+        release: async () => {
+          log.push(`release ${id}`);
+          await s.release();
+        },
+      } satisfies ModelSession;
+    },
+  };
+}
+
+/** A pack folder that logs every file it reads. */
+class LoggingSource implements PackSource {
+  private inner: FsPackSource;
+  constructor(
+    dir: string,
+    private log: string[],
+  ) {
+    this.inner = new FsPackSource(dir);
+  }
+  get location() {
+    return this.inner.location;
+  }
+  readText(rel: string, limits?: ReadLimits) {
+    this.log.push(`read ${rel}`);
+    return this.inner.readText(rel, limits);
+  }
+  readFile(rel: string, limits?: ReadLimits) {
+    this.log.push(`read ${rel}`);
+    return this.inner.readFile(rel, limits);
+  }
+  exists(rel: string) {
+    return this.inner.exists(rel);
+  }
+}
+
+describe('loader: model bytes read just before their session, largest first', () => {
+  for (const name of ['tiny-sd', 'tiny-controlnet'] as const) {
+    it(`${name}: small files first, then per model (sessionLoadOrder) its files and its session, nothing read after`, async () => {
+      const log: string[] = [];
+      const pack = await loadPack(new LoggingSource(packDir(name), log), loggingRuntime(log));
+      const order = sessionLoadOrder(pack.manifest);
+      expect(order[0]).toBe('unet');
+      // every model: its graph (and external data) read, then its session created, before the next model is read
+      const modelEvents = log.filter((e) => e.startsWith('create') || /^read (unet|controlnet|text_encoder|vae_encoder|vae_decoder)\/.*(\.onnx|_data)$/.test(e));
+      const expected: string[] = [];
+      for (const m of order) {
+        for (const f of Object.keys(pack.manifest.files).filter((f) => f.startsWith(`${m}/`) && (f.endsWith('.onnx') || f.endsWith('_data')))) expected.push(`read ${f}`);
+        expected.push(`create ${m}`);
+      }
+      expect(modelEvents).toEqual(expected);
+      // the small files (tokenizer, scheduler) were all read before the first model file
+      const firstModelRead = log.indexOf(expected[0]);
+      expect(log.slice(0, firstModelRead).some((e) => e.includes('scheduler/'))).toBe(true);
+      expect(log.slice(firstModelRead).some((e) => e.includes('scheduler/') || e.includes('tokenizer/'))).toBe(false);
+      await pack.release();
+    });
+  }
+});
+
+describe('releaseModel', () => {
+  it('frees one session at once, refuses its later runs by name, and release() frees only the rest', async () => {
+    const log: string[] = [];
+    const pack = await loadPack(new FsPackSource(packDir('tiny-sd')), loggingRuntime(log));
+    expect(pack.released).toEqual([]);
+    await pack.releaseModel('text_encoder');
+    await pack.releaseModel('text_encoder'); // idempotent
+    expect(log.filter((e) => e.startsWith('release'))).toEqual(['release text_encoder']);
+    expect(pack.released).toEqual(['text_encoder']);
+    const te = pack.io.textEncoder;
+    const ids = new BigInt64Array(pack.tokenizer.maxLength);
+    await expect(te.session.run({ input_ids: { type: 'int64', data: ids, dims: [1, ids.length] } })).rejects.toThrow(PackError);
+    await expect(te.session.run({ input_ids: { type: 'int64', data: ids, dims: [1, ids.length] } })).rejects.toThrow(/text_encoder\/model\.onnx/);
+    await pack.release();
+    // each session released exactly once
+    const releases = log.filter((e) => e.startsWith('release')).sort();
+    expect(releases).toEqual(['release text_encoder', 'release unet', 'release vae_decoder', 'release vae_encoder']);
+  });
+});
