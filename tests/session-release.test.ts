@@ -11,7 +11,8 @@ import { FsPackSource } from '../src/core/models/pack-source.node.ts';
 import { createNodeRuntime } from '../src/core/models/ort-node.node.ts';
 import type { PackSource, ReadLimits } from '../src/core/models/pack-source';
 import type { ModelSession, Runtime } from '../src/core/models/runtime';
-import { packDir } from './helpers';
+import { generate } from '../src/core/diffusion/pipeline';
+import { bytesEqual, makeRequest, packDir } from './helpers';
 
 const node = createNodeRuntime({ threads: 1 });
 
@@ -110,5 +111,41 @@ describe('releaseModel', () => {
     // each session released exactly once
     const releases = log.filter((e) => e.startsWith('release')).sort();
     expect(releases).toEqual(['release text_encoder', 'release unet', 'release vae_decoder', 'release vae_encoder']);
+  });
+});
+
+describe('one-shot generate (releaseAfterUse, the CLI generate)', () => {
+  for (const name of ['tiny-sd', 'tiny-controlnet'] as const) {
+    it(`${name}: the text encoder is released after conditioning, the VAE encoder after the last round trip; same pixels`, async () => {
+      const req = makeRequest({ steps: 6 }); // pixel stage: the last step(s) do round trips
+      const keep = await loadPack(new FsPackSource(packDir(name)), node);
+      const ref = await generate(keep, req);
+      expect(keep.released).toEqual([]);
+      await keep.release();
+
+      const log: string[] = [];
+      const pack = await loadPack(new FsPackSource(packDir(name)), loggingRuntime(log));
+      const seen: string[][] = [];
+      const res = await generate(pack, req, { releaseAfterUse: true, onStep: () => void seen.push([...pack.released]) });
+      expect(seen[0]).toEqual(['text_encoder']); // from the first step on
+      expect(seen[seen.length - 1]).toEqual(['text_encoder']); // the encoder still there for the last round trip
+      expect(pack.released).toEqual(['text_encoder', 'vae_encoder']);
+      expect(log.filter((e) => e.startsWith('release'))).toEqual(['release text_encoder', 'release vae_encoder']);
+      expect(bytesEqual(res.image.data, ref.image.data)).toBe(true);
+      // the pack is spent: a second run names the released model
+      await expect(generate(pack, req)).rejects.toThrow(/text_encoder\/model\.onnx/);
+      await pack.release();
+      expect(log.filter((e) => e.startsWith('release')).length).toBe(log.filter((e) => e.startsWith('create')).length);
+    });
+  }
+
+  it('without a pixel stage the VAE encoder goes before the first step', async () => {
+    const pack = await loadPack(new FsPackSource(packDir('tiny-sd')), node);
+    const req = makeRequest({ steps: 4 });
+    req.stages = { ...req.stages, pixelEditStart: 1 };
+    const seen: string[][] = [];
+    await generate(pack, req, { releaseAfterUse: true, onStep: () => void seen.push([...pack.released]) });
+    expect(seen[0]).toEqual(['text_encoder', 'vae_encoder']);
+    await pack.release();
   });
 });

@@ -190,8 +190,9 @@ export function generationRecord(
   });
 }
 
-export async function runRequest(gen: Generator, request: GenerateRequest, signal?: AbortSignal): Promise<GenerateResult> {
-  const result = await generate(gen.pack, request, { signal, adapter: gen.adapter });
+/** `oneShot`: the generator is released after this run (`generate`), so each model is freed after its last use. */
+export async function runRequest(gen: Generator, request: GenerateRequest, signal?: AbortSignal, oneShot = false): Promise<GenerateResult> {
+  const result = await generate(gen.pack, request, { signal, adapter: gen.adapter, releaseAfterUse: oneShot });
   if (!result.adaptation && gen.adapterNotice) {
     return { ...result, adaptation: { applied: false, notice: gen.adapterNotice } };
   }

@@ -25,7 +25,7 @@ export async function runGenerate(args: GenerateArgs, signal?: AbortSignal): Pro
   const gen = await openGenerator(args.model, args.backend, args.settings.adaptation !== false);
   try {
     const request = buildRequest(gen, image, trimap, args.settings);
-    const result = await runRequest(gen, request, signal);
+    const result = await runRequest(gen, request, signal, true); // one image: free each model after its last use
     const meta = generationRecord(gen, request, result, {
       sourceName: basename(args.image),
       files: { image: 'image.png', mask: 'mask.png' },

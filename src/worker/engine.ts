@@ -68,7 +68,8 @@ export async function createEngine(pack: FetchedPack, backend: ActiveBackend, on
     async generate(request, opts) {
       const adapter = request.adaptation.enabled ? ((await getAdapter())?.adapter ?? undefined) : undefined;
       // Our runtime already yields before every model run; the pipeline's own per-step yield is kept too.
-      return runPipeline(loaded, request, { signal: opts.signal, onStep: opts.onStep, onStage: opts.onStage, adapter });
+      // releaseAfterUse false: every session stays for the next Generate (the CLI's one-shot run frees them).
+      return runPipeline(loaded, request, { signal: opts.signal, onStep: opts.onStep, onStage: opts.onStage, adapter, releaseAfterUse: false });
     },
     async decodePreview(x0Hat, shape) {
       const [c, h, w] = shape;

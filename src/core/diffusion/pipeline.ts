@@ -90,6 +90,11 @@ export async function generate(pack: LoadedPack, request: GenerateRequest, optio
   const ctx = prepareContext(pack, request);
   const { C, l, latentLen } = ctx.dims;
   const text = await textConditioning(pack, runner, request);
+  // One-shot runs free each model after its last use (memory for the UNet's steps and the decode).
+  const done = async (model: 'text_encoder' | 'vae_encoder') => {
+    if (options.releaseAfterUse) await pack.releaseModel(model);
+  };
+  await done('text_encoder');
   const zOk = await vaeEncode(pack, runner, ctx.xOk);
   const predictNoise = noisePredictor(pack, runner, text, await unetConditioning(pack, runner, ctx), request.guidance);
 
@@ -99,6 +104,7 @@ export async function generate(pack: LoadedPack, request: GenerateRequest, optio
   const N = scheduler.timesteps.length;
   const bounds = stageBounds(N, request.stages);
   const stochastic = scheduler.name === 'ddim' && request.eta > 0;
+  if (bounds.pixelStart >= N) await done('vae_encoder');
 
   for (let i = 0; i < N; i++) {
     if (yieldEachStep) await yieldToEventLoop();
@@ -115,7 +121,10 @@ export async function generate(pack: LoadedPack, request: GenerateRequest, optio
       await onStep({ step: i, totalSteps: N, timestep: t, stage, latent: z.slice(), x0Hat: predOriginalSample.slice(), latentShape: [C, l, l], crop: ctx.crop });
       checkAbort(signal);
     }
-    if (i >= bounds.pixelStart) z = await pixelRoundTrip(pack, runner, ctx, scheduler, rng, predOriginalSample, t);
+    if (i >= bounds.pixelStart) {
+      z = await pixelRoundTrip(pack, runner, ctx, scheduler, rng, predOriginalSample, t);
+      if (i === N - 1) await done('vae_encoder');
+    }
   }
 
   checkAbort(signal);

@@ -83,6 +83,13 @@ export interface GenerateOptions {
   yieldEachStep?: boolean;
   /** Stage 3: called between the final decode and the paste when request.adaptation.enabled. */
   adapter?: DecoderAdapter;
+  /**
+   * A one-shot run (the CLI's `generate`): release each model as soon as this run is done with it, through
+   * LoadedPack.releaseModel: the text encoder after text conditioning, the VAE encoder after its last encode
+   * (the last pixel round trip, or the conditioning when there is no pixel stage). The pack cannot generate
+   * again afterwards. Default false: the browser Worker and `batch` keep every session for the next run.
+   */
+  releaseAfterUse?: boolean;
 }
 
 /**
