@@ -140,11 +140,11 @@ export class GenerationClient {
     }
   }
 
-  load(packUrl: string, backend: BackendSetting, onProgress?: (m: LoadProgressMessage) => void, noCache = false, kept?: string): Promise<LoadedMessage> {
+  load(packUrl: string, backend: BackendSetting, onProgress?: (m: LoadProgressMessage) => void, noCache = false, storedId?: string): Promise<LoadedMessage> {
     const id = this.nextId++;
     return new Promise<LoadedMessage>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as Pending['resolve'], reject, onProgress });
-      this.post({ type: 'load', id, packUrl, backend, noCache, kept });
+      this.post({ type: 'load', id, packUrl, backend, noCache, storedId });
     });
   }
 

@@ -39,11 +39,11 @@ async function load(m: LoadMessage) {
       await engine.release();
       engine = null;
     }
-    if (m.kept) {
+    if (m.storedId !== undefined) {
       // A pack kept in this browser ("Add model"): loaded from the pack store.
       const store = await openStore();
-      if (!store) throw new DefectStudioError('pack', `The model "${m.kept}" is kept in this browser's storage, which this browser does not offer here.`);
-      throw new DefectStudioError('pack', `The model "${m.kept}" is not in this browser's storage.`);
+      if (!store) throw new DefectStudioError('pack', `The model "${m.storedId}" is kept in this browser's storage, which this browser does not offer here.`);
+      throw new DefectStudioError('pack', `The model "${m.storedId}" is not in this browser's storage.`);
     }
     const choice = await resolveBackend(m.backend);
     const cache = m.noCache ? null : await openDefaultCache();

@@ -34,8 +34,8 @@ export interface LoadMessage {
   backend: BackendSetting;
   /** Skip Cache Storage (tests of the first-visit path). */
   noCache?: boolean;
-  /** Load this pack kept in the browser ("Add model", its store key) instead of packUrl. */
-  kept?: string;
+  /** Load this pack of the pack store (by id; "Add model") instead of `packUrl`, without the network. */
+  storedId?: string;
 }
 /** "Add model": check the pack (sessions on `backend`), then keep it. Answered by 'packs' or 'error'. */
 export interface AddPackMessage {
