@@ -23,6 +23,11 @@ describe('scheduler_config.json validation', () => {
     expect(Array.from(makeBetas(c))).toEqual(betas);
   });
 
+  it('refuses a JSON array (not an object) instead of reading it as all defaults', () => {
+    expect(() => parseSchedulerConfig([1, 2])).toThrow(/expected an object/);
+    expect(() => parseSchedulerConfig([])).toThrow(/expected an object/);
+  });
+
   it('the configs of real packs still parse', () => {
     const sd = { beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear', num_train_timesteps: 1000, steps_offset: 1, trained_betas: null };
     expect(parseSchedulerConfig(sd).num_train_timesteps).toBe(1000);

@@ -36,7 +36,7 @@ export const MAX_TRAIN_TIMESTEPS = 100_000;
 
 /** Fill defaults (those of Stable Diffusion 1.x) and check values; throws Error naming the bad field. */
 export function parseSchedulerConfig(raw: unknown): SchedulerConfig {
-  if (!raw || typeof raw !== 'object') throw new Error('scheduler_config.json: expected an object');
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('scheduler_config.json: expected an object');
   const r = raw as Record<string, unknown>;
   const c: SchedulerConfig = { ...SD_SCHEDULER_CONFIG };
   const num = (k: keyof SchedulerConfig) => {
