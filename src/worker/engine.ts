@@ -3,8 +3,9 @@ import { createWebRuntime } from '../core/models/ort-web';
 import { MemoryPackSource } from '../core/models/pack-source';
 import { loadPack, type LoadedPack } from '../core/models/pack';
 import { MANIFEST_FILE } from '../core/models/manifest';
-import { makeTensor, tensorToFloat32 } from '../core/models/tensor';
 import { generate as runPipeline, yieldToEventLoop } from '../core/diffusion/pipeline';
+import { ModelRunner } from '../core/diffusion/parts/runner';
+import { vaeDecode } from '../core/diffusion/parts/vae';
 import { createPackDecoderAdapter, type DecoderAdapterHandle } from '../core/diffusion/adaptation';
 import type { GenerateRequest, GenerateResult, Stage, StepEvent } from '../core/diffusion/types';
 import type { ModelSession, Runtime } from '../core/models/runtime';
@@ -54,9 +55,6 @@ export async function createEngine(pack: FetchedPack, backend: ActiveBackend, on
       }
     })());
 
-  const dec = loaded.io.vaeDecoder;
-  const decInput = dec.session.inputs[0];
-
   return {
     backend,
     threads: backend === 'wasm' ? threads : 1,
@@ -71,13 +69,10 @@ export async function createEngine(pack: FetchedPack, backend: ActiveBackend, on
       // releaseAfterUse false: every session stays for the next Generate (the CLI's one-shot run frees them).
       return runPipeline(loaded, request, { signal: opts.signal, onStep: opts.onStep, onStage: opts.onStage, adapter, releaseAfterUse: false });
     },
-    async decodePreview(x0Hat, shape) {
-      const [c, h, w] = shape;
-      const scaled = new Float32Array(x0Hat.length);
-      const s = 1 / pack.manifest.latentScale;
-      for (let i = 0; i < scaled.length; i++) scaled[i] = x0Hat[i] * s;
-      const out = (await dec.session.run({ [decInput.name]: makeTensor(dec.inputType, scaled, [1, c, h, w]) }, [dec.output]))[dec.output];
-      return { data: tensorToFloat32(out), width: out.dims[3], height: out.dims[2] };
+    async decodePreview(x0Hat) {
+      // The pipeline's own VAE decode part (x0-hat / latentScale through the pack's decoder, size checked).
+      const R = pack.manifest.resolution;
+      return { data: await vaeDecode(loaded, new ModelRunner(), x0Hat), width: R, height: R };
     },
     async release() {
       const h = adapterHandle ? await adapterHandle : null;
