@@ -355,52 +355,173 @@ def export(module, args, path, inputs, outputs, dynamic, dtype, external):
     shutil.rmtree(tmp)
 
 
-def build(out, variant, dtype, scale):
+COMMON = ('text_encoder', 'vae_encoder', 'vae_decoder')
+
+
+def link_tree(src, dst):
+    """Hard-link every file of src into dst (same file system), so a model shared by variants is stored once."""
+    for d, _, fs in os.walk(src):
+        rel = os.path.relpath(d, src)
+        os.makedirs(os.path.join(dst, rel), exist_ok=True)
+        for f in fs:
+            target = os.path.join(dst, rel, f)
+            if os.path.exists(target):
+                os.remove(target)
+            try:
+                os.link(os.path.join(d, f), target)
+            except OSError:
+                shutil.copyfile(os.path.join(d, f), target)
+
+
+def fp16_from(src, dst):
+    """The fp16 model from the fp32 export: every weight stored as fp16 (cast back inside the graph)."""
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    m = to_fp16_weights(onnx.load(src))  # loads the external data too
+    if m.ByteSize() > 2_000_000_000:
+        onnx.save_model(m, dst, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=os.path.basename(dst) + '_data', size_threshold=1024)
+    else:
+        onnx.save_model(m, dst)
+
+
+def skip_shapes(chs, lat):
+    """(channels, side) of the 12 down-block residuals (the UNet's skips) and the mid-block one, as DownPath makes them."""
+    out, side = [(chs[0], lat)], lat
+    for i, c in enumerate(chs):
+        out += [(c, side)] * 2
+        if i < len(chs) - 1:
+            side //= 2
+            out.append((c, side))
+    return out, (chs[-1], side)
+
+
+def unet_variant(src, dst, variant, chs, lat):
+    """The inpainting or ControlNet UNet made from the text-to-image UNet's ONNX graph by the only edits that tell
+    them apart in SD-1.5 (much faster than tracing 860M parameters again; the result is the same graph as
+    UNet(..., control=True) or UNet(9, ...) exports): inpainting: conv_in takes 9 channels (weights of the 5 new
+    channels random); ControlNet: each of the 12 skips is added to its residual input before the up path
+    concatenates it, and the mid-block output to mid_block_res_sample."""
+    m = onnx.load(src)
+    g = m.graph
+    sample = next(i for i in g.input if i.name == 'sample')
+    if variant == 'inpainting':
+        conv = next(n for n in g.node if n.op_type == 'Conv' and n.input[0] == 'sample')
+        w = next(i for i in g.initializer if i.name == conv.input[1])
+        arr = numpy_helper.to_array(w)
+        extra = np.random.default_rng(6).standard_normal((arr.shape[0], 5) + arr.shape[2:]).astype(np.float32) * 0.02
+        w.CopyFrom(numpy_helper.from_array(np.concatenate([arr, extra], axis=1), w.name))
+        sample.type.tensor_type.shape.dim[1].dim_value = 9
+    else:
+        concats = [n for n in g.node if n.op_type == 'Concat' and len(n.input) == 2
+                   and any(a.name == 'axis' and a.i == 1 for a in n.attribute)]
+        assert len(concats) == 12, f'expected the 12 skip concatenations of the up path, found {len(concats)}'
+        skips, mid = skip_shapes(chs, lat)
+        adds = {}
+        for k, c in enumerate(concats):  # the up path pops the skips from the last one
+            i = 11 - k
+            name = f'down_block_res_sample_{i}'
+            g.input.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, ['batch', skips[i][0], skips[i][1], skips[i][1]]))
+            added = []
+            if k == 0:
+                out = c.input[0] + '_plus_mid_res'
+                added.append(helper.make_node('Add', [c.input[0], 'mid_block_res_sample'], [out], name=out))
+                c.input[0] = out
+            out = c.input[1] + f'_plus_res{i}'
+            added.append(helper.make_node('Add', [c.input[1], name], [out], name=out))
+            c.input[1] = out
+            adds[id(c)] = added
+        g.input.append(helper.make_tensor_value_info('mid_block_res_sample', TensorProto.FLOAT, ['batch', mid[0], mid[1], mid[1]]))
+        nodes = []
+        for n in g.node:
+            nodes += adds.get(id(n), [])
+            nodes.append(n)
+        del g.node[:]
+        g.node.extend(nodes)
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    onnx.save_model(m, dst, save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=os.path.basename(dst) + '_data', size_threshold=1024)
+    return sum(int(np.prod(i.dims)) for i in m.graph.initializer if i.data_type == TensorProto.FLOAT)
+
+
+def build_common(out, dtype, scale):
+    """Text encoder and VAE: the same in every variant (same seeds), made once per dtype and hard-linked."""
+    common = os.path.join(out, 'export', f'_common-{dtype}-{scale:g}')
+    if all(os.path.exists(os.path.join(common, p, 'model.onnx')) for p in COMMON):
+        return common
+    if dtype == 'fp16':
+        src = build_common(out, 'fp32', scale)
+        for p in COMMON:
+            fp16_from(os.path.join(src, p, 'model.onnx'), os.path.join(common, p, 'model.onnx'))
+        return common
+    width, vae_chs, res, text_layers, text_heads = dims(scale)[2:7]
+    te = init_random(ClipText(49408, width, text_layers, text_heads), 1)
+    export(te, [torch.ones(2, SEQ, dtype=torch.int64)], os.path.join(common, 'text_encoder', 'model.onnx'), ['input_ids'],
+           ['last_hidden_state', 'pooler_output'], {'input_ids': {0: 'batch'}}, 'fp32', False)
+    del te
+    lat = res // 8
+    enc = init_random(VaeEncoder(vae_chs, 4), 4)
+    export(enc, [torch.randn(1, 3, res, res)], os.path.join(common, 'vae_encoder', 'model.onnx'), ['sample'],
+           ['latent_parameters'], {'sample': {0: 'batch'}, 'latent_parameters': {0: 'batch'}}, 'fp32', False)
+    del enc
+    dec = init_random(VaeDecoder(vae_chs, 4), 5)
+    export(dec, [torch.randn(1, 4, lat, lat)], os.path.join(common, 'vae_decoder', 'model.onnx'), ['latent_sample'],
+           ['sample'], {'latent_sample': {0: 'batch'}, 'sample': {0: 'batch'}}, 'fp32', False)
+    return common
+
+
+def dims(scale):
     s = lambda c: max(8, int(round(c * scale / 8)) * 8)  # noqa: E731
     chs, vae_chs, width = [s(320), s(640), s(1280), s(1280)], [s(128), s(256), s(512), s(512)], s(768)
     heads, text_layers, text_heads = 8, 12 if scale >= 1 else 2, 12 if width % 12 == 0 else 8
     res = 512 if scale >= 1 else 64
+    return chs, heads, width, vae_chs, res, text_layers, text_heads, [s(16), s(32), s(96), s(256)]
+
+
+def build(out, variant, dtype, scale):
+    """The Optimum-layout export of one variant. fp16 is converted from the variant's fp32 export (made first
+    when missing), not traced again; the text encoder and VAE are shared (build_common)."""
+    chs, heads, width, vae_chs, res, _, _, hint_chs = dims(scale)
     lat = res // 8
     b = 2
-    dyn = {'batch': 0}
     in_ch = 9 if variant == 'inpainting' else 4
     control = variant == 'controlnet'
     t0 = time.time()
     if os.path.exists(out):
         shutil.rmtree(out)
-    te = init_random(ClipText(49408, width, text_layers, text_heads), 1)
-    export(te, [torch.ones(b, SEQ, dtype=torch.int64)], os.path.join(out, 'text_encoder', 'model.onnx'), ['input_ids'],
-           ['last_hidden_state', 'pooler_output'], {'input_ids': {0: 'batch'}}, dtype, False)
-    del te
-    unet = init_random(UNet(in_ch, chs, width, heads, control), 2)
-    n_unet = sum(p.numel() for p in unet.parameters())
-    args = [torch.randn(b, in_ch, lat, lat), torch.tensor([999] * b, dtype=torch.int64), torch.randn(b, SEQ, width)]
-    names = ['sample', 'timestep', 'encoder_hidden_states']
-    res_names = [f'down_block_res_sample_{i}' for i in range(12)] + ['mid_block_res_sample']
-    if control:
-        with torch.no_grad():
-            _, _, skips = unet.down(args[0], args[1], args[2])
-            h, _, _ = unet.down(args[0], args[1], args[2])
-        args += [torch.zeros_like(x) for x in skips] + [torch.zeros_like(h)]
-        names += res_names
-    udyn = {n: {0: 'batch'} for n in names if n != 'timestep'}
-    udyn['timestep'] = {0: 'batch'}
-    udyn['out_sample'] = {0: 'batch'}
-    export(unet, args, os.path.join(out, 'unet', 'model.onnx'), names, ['out_sample'], udyn, dtype, dtype == 'fp32')
-    del unet
-    if control:
-        cn = init_random(ControlNet(chs, width, heads, [s(16), s(32), s(96), s(256)]), 3)
-        cargs = args[:3] + [torch.randn(b, 3, res, res)]
-        cnames = ['sample', 'timestep', 'encoder_hidden_states', 'controlnet_cond']
-        export(cn, cargs, os.path.join(out, 'controlnet', 'model.onnx'), cnames, res_names,
-               {n: {0: 'batch'} for n in cnames + res_names}, dtype, False)
-        del cn
-    enc = init_random(VaeEncoder(vae_chs, 4), 4)
-    export(enc, [torch.randn(1, 3, res, res)], os.path.join(out, 'vae_encoder', 'model.onnx'), ['sample'],
-           ['latent_parameters'], {'sample': {0: 'batch'}, 'latent_parameters': {0: 'batch'}}, dtype, False)
-    dec = init_random(VaeDecoder(vae_chs, 4), 5)
-    export(dec, [torch.randn(1, 4, lat, lat)], os.path.join(out, 'vae_decoder', 'model.onnx'), ['latent_sample'],
-           ['sample'], {'latent_sample': {0: 'batch'}, 'sample': {0: 'batch'}}, dtype, False)
+    n_unet = None
+    if dtype == 'fp16':
+        src = os.path.join(os.path.dirname(out), os.path.basename(out).replace('-fp16', '-fp32'))
+        if not os.path.exists(os.path.join(src, 'model_index.json')):
+            build(src, variant, 'fp32', scale)
+        for part in ('unet', 'controlnet') if control else ('unet',):
+            fp16_from(os.path.join(src, part, 'model.onnx'), os.path.join(out, part, 'model.onnx'))
+    else:
+        args = [torch.randn(b, 4, lat, lat), torch.tensor([999] * b, dtype=torch.int64), torch.randn(b, SEQ, width)]
+        res_names = [f'down_block_res_sample_{i}' for i in range(12)] + ['mid_block_res_sample']
+        base = os.path.join(os.path.dirname(out), os.path.basename(out).replace(f'-{variant}-', '-none-'))
+        if variant != 'none':
+            if not os.path.exists(os.path.join(base, 'model_index.json')):
+                build(base, 'none', 'fp32', scale)
+            n_unet = unet_variant(os.path.join(base, 'unet', 'model.onnx'), os.path.join(out, 'unet', 'model.onnx'),
+                                  variant, chs, lat)
+        else:
+            unet = init_random(UNet(in_ch, chs, width, heads, control), 2)
+            n_unet = sum(p.numel() for p in unet.parameters())
+            names = ['sample', 'timestep', 'encoder_hidden_states']
+            udyn = {n: {0: 'batch'} for n in names}
+            udyn['out_sample'] = {0: 'batch'}
+            export(unet, args, os.path.join(out, 'unet', 'model.onnx'), names, ['out_sample'], udyn, dtype, True)
+            del unet
+        if control:
+            cn = init_random(ControlNet(chs, width, heads, hint_chs), 3)
+            cargs = args[:3] + [torch.randn(b, 3, res, res)]
+            cnames = ['sample', 'timestep', 'encoder_hidden_states', 'controlnet_cond']
+            export(cn, cargs, os.path.join(out, 'controlnet', 'model.onnx'), cnames, res_names,
+                   {n: {0: 'batch'} for n in cnames + res_names}, dtype, False)
+            del cn
+    common = build_common(os.path.dirname(os.path.dirname(out)), dtype, scale)
+    for part in COMMON:
+        link_tree(os.path.join(common, part), os.path.join(out, part))
     # configs (the parts `defect-studio pack` reads), scheduler, tokenizer, model index
     cfg = lambda rel, obj: json.dump(obj, open(os.path.join(out, rel), 'w'), indent=1)  # noqa: E731
     cfg('unet/config.json', {'_class_name': 'UNet2DConditionModel', 'in_channels': in_ch, 'out_channels': 4,
@@ -436,7 +557,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() // 2))
     for variant in a.variants.split(','):
-        for dtype in a.dtypes.split(','):
+        for dtype in sorted(a.dtypes.split(','), key=lambda d: d != 'fp32'):  # fp16 is converted from fp32
             name = f'sd15-{variant}-{dtype}'
             export_dir = os.path.join(a.out, 'export', name)
             n, secs = build(export_dir, variant, dtype, a.scale)
@@ -446,7 +567,8 @@ def main():
             subprocess.run(['node', os.path.join(REPO, 'bin', 'defect-studio.mjs'), 'pack', '--from', export_dir,
                             '--out', pack_dir, '--id', name], check=True)
             size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(pack_dir) for f in fs)
-            print(f'{name}: UNet {n / 1e6:.0f}M parameters, {size / 1e9:.2f} GB, export {secs:.0f} s', file=sys.stderr)
+            params = f'UNet {n / 1e6:.0f}M parameters, ' if n else ''
+            print(f'{name}: {params}{size / 1e9:.2f} GB, export {secs:.0f} s', file=sys.stderr, flush=True)
 
 
 if __name__ == '__main__':
