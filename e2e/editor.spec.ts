@@ -195,8 +195,25 @@ test('help dialog lists the keymap; zoom and pan move the view', async ({ page }
   await expect(dialog).toBeVisible();
   await expect(dialog).toContainText('Brush');
   await expect(dialog).toContainText('Fit to view');
+  // the generation commands come from the same table: Generate, Stop, compare, Export with their keys
+  for (const id of ['generate.run', 'generate.stop', 'generate.compare', 'generate.export']) await expect(dialog.locator(`tr[data-command="${id}"] kbd`)).toHaveCount(1);
+  await expect(dialog.locator('tr[data-command="generate.run"]')).toContainText('Enter');
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
+
+  // keys do nothing while typing in the prompt: no tool, class or history change, the text is typed
+  const before = await page.evaluate(() => ({ ...window.__defectStudio!.editor.getSettings(), undo: window.__defectStudio!.editor.history.undoCount }));
+  const prompt = page.getByRole('textbox', { name: 'Prompt' });
+  await prompt.fill('');
+  await prompt.pressSequentially('we lox 3 ]');
+  await expect(prompt).toHaveValue('we lox 3 ]');
+  const after = await page.evaluate(() => ({ ...window.__defectStudio!.editor.getSettings(), undo: window.__defectStudio!.editor.history.undoCount }));
+  expect(after).toEqual(before);
+  // outside the text box the same key picks the eraser
+  await prompt.blur();
+  await page.keyboard.press('e');
+  expect(await page.evaluate(() => window.__defectStudio!.editor.getSettings().tool)).toBe('eraser');
+  await page.keyboard.press('b');
 
   const vp0 = await viewport(page);
   const p = await toPage(page, 256, 256);

@@ -1,7 +1,8 @@
 /** The editor's layout: top bar, tool palette (left), canvas (centre), generation panel (right), status bar. */
 import { useCallback, useEffect, useReducer } from 'react';
 import { CanvasView } from './canvas/CanvasView';
-import { useEditorKeys } from './canvas/keyboard';
+import { useCommandKeys } from './canvas/keyboard';
+import { useCommandContext } from './CommandButton';
 import { GeneratePanel } from './generate/GeneratePanel';
 import { HelpDialog } from './HelpDialog';
 import { TopBar, ToolPalette } from './Toolbar';
@@ -10,7 +11,7 @@ import { StatusBar } from './StatusBar';
 import { FolderStrip } from './FolderStrip';
 import { ErrorBoundary } from './ErrorBoundary';
 import { editor, useImageRevision } from './editorInstance';
-import { openImageFile, startAutosave, uiHooks } from './actions';
+import { openImageFile, startAutosave } from './actions';
 import { useUi } from './stores';
 import { Messages } from './Messages';
 import './styles.css';
@@ -20,7 +21,7 @@ export function App() {
   const restored = useUi((s) => s.restored);
   const [, rerender] = useReducer((x: number) => x + 1, 0);
   const onSpace = useCallback(() => rerender(), []);
-  useEditorKeys(uiHooks, onSpace);
+  useCommandKeys(useCommandContext(), onSpace);
 
   useEffect(() => {
     void startAutosave();

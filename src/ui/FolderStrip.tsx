@@ -1,34 +1,26 @@
 /** The folder session's strip: every image with its label status, the open one marked; previous / next. */
-import { useSyncExternalStore } from 'react';
-import type { FolderSession } from '../editor/folder';
-import { ACTIONS, formatKey } from '../editor/keymap';
-import { getFolder, runAction, showFolderImage } from './actions';
+import { formatKey } from '../editor/keymap';
+import { showFolderImage, useFolder } from './actions';
+import { command, runCommand } from './commands';
+import { useCommandContext } from './CommandButton';
 
-const folder = getFolder();
-const subscribe = (cb: () => void) => (folder ? folder.subscribe(cb) : () => {});
-
-/** Re-renders on folder changes; returns the page's folder session (null without IndexedDB). */
-export function useFolder(): FolderSession | null {
-  useSyncExternalStore(subscribe, () => folder?.revision ?? -1);
-  return folder;
-}
 
 const STATUS_TEXT = { unlabelled: 'not labelled', object: 'object region labelled', defect: 'defect labelled' } as const;
 
 function keys(id: string): string {
-  const a = ACTIONS.find((x) => x.id === id);
-  return a ? a.keys.map((k) => formatKey(k)).join(', ') : '';
+  return command(id).keys.map((k) => formatKey(k)).join(', ');
 }
 
 export function FolderStrip() {
   const folder = useFolder();
+  const ctx = useCommandContext();
   if (!folder?.active) return null;
   const items = folder.items;
   const current = folder.current;
   const labelled = items.filter((i) => i.status !== 'unlabelled').length;
   return (
     <nav className="ds-strip" aria-label="Folder" data-testid="folder-strip">
-      <button type="button" aria-label="Previous image" title={`Previous image (${keys('folder.previous')})`} disabled={current <= 0} onClick={() => runAction('folder.previous')}>
+      <button type="button" aria-label="Previous image" title={`Previous image (${keys('folder.previous')})`} disabled={current <= 0} onClick={() => runCommand('folder.previous', ctx)}>
         ‹
       </button>
       <ol className="ds-strip-items">
@@ -57,7 +49,7 @@ export function FolderStrip() {
         aria-label="Next image"
         title={`Next image (${keys('folder.next')})`}
         disabled={current >= items.length - 1}
-        onClick={() => runAction('folder.next')}
+        onClick={() => runCommand('folder.next', ctx)}
       >
         ›
       </button>

@@ -1,6 +1,6 @@
-/** Keyboard shortcuts, generated from the editor's action table. */
+/** Keyboard shortcuts, generated from the command table (src/ui/commands.ts). */
 import { useEffect, useRef } from 'react';
-import { helpSections } from '../editor/keymap';
+import { commandHelp } from './commands';
 import { useUi } from './stores';
 
 export function HelpDialog() {
@@ -17,13 +17,13 @@ export function HelpDialog() {
     <dialog ref={ref} className="ds-help" aria-labelledby="ds-help-title" onClose={() => setOpen(false)} onCancel={() => setOpen(false)}>
       <h2 id="ds-help-title">Keyboard shortcuts</h2>
       <div className="ds-help-grid">
-        {helpSections().map((sec) => (
+        {commandHelp().map((sec) => (
           <section key={sec.group}>
             <h3>{sec.group}</h3>
             <table>
               <tbody>
                 {sec.rows.map((r) => (
-                  <tr key={r.label}>
+                  <tr key={r.id} data-command={r.id}>
                     <td>{r.label}</td>
                     <td>
                       {r.keys.map((k, i) => (

@@ -1,37 +1,37 @@
 /** The top bar (file and history commands) and the left tool palette (tools, trimap class, size, overlay). */
 import { useId } from 'react';
 import type { TrimapClass } from '../core/image';
-import { ACTIONS, formatKey } from '../editor/keymap';
 import type { ToolId } from '../editor/tools';
 import { MAX_BRUSH, MIN_BRUSH } from '../editor/Editor';
-import { editor, useHistoryState, useImageRevision, useToolSettings } from './editorInstance';
-import { exportTrimap, importMaskDialog, importTrimapDialog, newDocument, openImageDialog, runAction } from './actions';
-import { useFolder } from './FolderStrip';
-import { CLASS_LABELS, CLASS_ORDER, useUi, useViewSettings } from './stores';
+import { editor, useImageRevision, useToolSettings } from './editorInstance';
+import { command } from './commands';
+import { CommandButton } from './CommandButton';
+import { CLASS_LABELS, CLASS_ORDER, useViewSettings } from './stores';
 
-function keyHint(actionId: string): string {
-  const a = ACTIONS.find((x) => x.id === actionId);
-  return a && a.keys.length ? ` (${a.keys.map((k) => formatKey(k)).join(', ')})` : '';
-}
-
-const TOOLS: { id: ToolId; label: string; action: string; icon: string }[] = [
-  { id: 'brush', label: 'Brush', action: 'tool.brush', icon: '●' },
-  { id: 'eraser', label: 'Eraser', action: 'tool.eraser', icon: '◌' },
-  { id: 'lasso', label: 'Lasso', action: 'tool.lasso', icon: '✎' },
-  { id: 'rectangle', label: 'Rectangle', action: 'tool.rectangle', icon: '▭' },
-  { id: 'ellipse', label: 'Ellipse', action: 'tool.ellipse', icon: '◯' },
-  { id: 'line', label: 'Line', action: 'tool.line', icon: '╱' },
-  { id: 'fill', label: 'Fill', action: 'tool.fill', icon: '▨' },
-  { id: 'wand', label: 'Magic wand', action: 'tool.wand', icon: '✦' },
+/**
+ * The buttons of the top bar and the palette, by command id: labels, tooltips, keys, enabled state and
+ * clicks all come from the command table (src/ui/commands.ts).
+ */
+export const TOP_BAR: readonly { label: string; commands: readonly string[] }[] = [
+  { label: 'File', commands: ['file.new', 'file.open', 'file.importTrimap', 'file.importMask', 'file.exportTrimap'] },
+  { label: 'Folder', commands: ['folder.open', 'folder.openFiles', 'folder.exportMasks'] },
+  { label: 'History', commands: ['edit.undo', 'edit.redo'] },
 ];
 
-/** The refine commands of the action table, as palette buttons. */
-const REFINE: { action: string; label: string; title: string }[] = [
-  { action: 'refine.grow', label: 'Grow', title: 'Grow the region of the current class by the radius' },
-  { action: 'refine.shrink', label: 'Shrink', title: 'Shrink the region of the current class by the radius' },
-  { action: 'refine.fillHoles', label: 'Fill holes', title: 'Fill the enclosed holes of the region of the current class' },
-  { action: 'refine.removeSpecks', label: 'Remove specks', title: 'Remove parts of the region smaller than the speck size' },
+/** The painting tools: the command that picks each, and its icon. */
+export const TOOLS: readonly { tool: ToolId; command: string; icon: string }[] = [
+  { tool: 'brush', command: 'tool.brush', icon: '●' },
+  { tool: 'eraser', command: 'tool.eraser', icon: '◌' },
+  { tool: 'lasso', command: 'tool.lasso', icon: '✎' },
+  { tool: 'rectangle', command: 'tool.rectangle', icon: '▭' },
+  { tool: 'ellipse', command: 'tool.ellipse', icon: '◯' },
+  { tool: 'line', command: 'tool.line', icon: '╱' },
+  { tool: 'fill', command: 'tool.fill', icon: '▨' },
+  { tool: 'wand', command: 'tool.wand', icon: '✦' },
 ];
+
+export const PALETTE_COMMANDS: readonly string[] = ['edit.fillAll', 'edit.swap', 'refine.objectFromBackground'];
+export const REFINE_COMMANDS: readonly string[] = ['refine.grow', 'refine.shrink', 'refine.fillHoles', 'refine.removeSpecks'];
 
 /**
  * Tolerance slider input, applied once per frame: redoing a wand click at 4096^2 can take longer than the
@@ -54,11 +54,8 @@ function rgb(c: [number, number, number]) {
 }
 
 export function TopBar() {
-  const { canUndo, canRedo } = useHistoryState();
   useImageRevision();
   const has = editor.hasDocument();
-  const setHelp = useUi((s) => s.setHelpOpen);
-  const folder = useFolder();
   return (
     <header className="ds-topbar">
       <div className="ds-brand">
@@ -67,51 +64,15 @@ export function TopBar() {
           {has ? `${editor.getImageName()} · ${editor.getImage()!.width}×${editor.getImage()!.height}` : ''}
         </span>
       </div>
-      <div className="ds-topbar-group" role="toolbar" aria-label="File">
-        <button type="button" onClick={() => void newDocument()} title="Close the image and start over">
-          New
-        </button>
-        <button type="button" onClick={() => void openImageDialog()} title={`Open a PNG, JPEG, WebP or BMP image${keyHint('file.open')}`}>
-          Open image
-        </button>
-        <button type="button" onClick={() => void importTrimapDialog()} disabled={!has} title="Load a trimap PNG (0 / 127 / 255)">
-          Import trimap
-        </button>
-        <button type="button" onClick={() => void importMaskDialog()} disabled={!has} title="Paint a binary defect mask PNG as defect over object">
-          Import mask
-        </button>
-        <button type="button" onClick={() => exportTrimap()} disabled={!has} title={`Download the trimap PNG${keyHint('file.exportTrimap')}`}>
-          Export trimap
-        </button>
-      </div>
-      <div className="ds-topbar-group" role="toolbar" aria-label="Folder">
-        <button type="button" onClick={() => runAction('folder.open')} title="Label a folder of photos one after the other (or drop a folder on the canvas)">
-          Open folder
-        </button>
-        <button type="button" onClick={() => runAction('folder.openFiles')} title="Pick several images to label as a folder">
-          Open images
-        </button>
-        <button
-          type="button"
-          onClick={() => runAction('folder.exportMasks')}
-          disabled={!folder?.active}
-          title={`Download the folder's masks (MVTec AD ground truth, <name>_mask.png) and trimaps as a zip${keyHint('folder.exportMasks')}`}
-        >
-          Export masks
-        </button>
-      </div>
-      <div className="ds-topbar-group" role="toolbar" aria-label="History">
-        <button type="button" onClick={() => editor.undo()} disabled={!canUndo} title={`Undo${keyHint('edit.undo')}`}>
-          Undo
-        </button>
-        <button type="button" onClick={() => editor.redo()} disabled={!canRedo} title={`Redo${keyHint('edit.redo')}`}>
-          Redo
-        </button>
-      </div>
+      {TOP_BAR.map((g) => (
+        <div key={g.label} className="ds-topbar-group" role="toolbar" aria-label={g.label}>
+          {g.commands.map((id) => (
+            <CommandButton key={id} id={id} />
+          ))}
+        </div>
+      ))}
       <div className="ds-topbar-group">
-        <button type="button" onClick={() => setHelp(true)} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts">
-          ?
-        </button>
+        <CommandButton id="view.help">?</CommandButton>
       </div>
     </header>
   );
@@ -126,26 +87,16 @@ export function ToolPalette() {
   const visible = useViewSettings((v) => v.visible);
   const setVisible = useViewSettings((v) => v.setVisible);
   const colors = useViewSettings((v) => v.colors);
-  useImageRevision();
-  const has = editor.hasDocument();
   return (
     <nav className="ds-palette" aria-label="Tools">
       <div className="ds-tools" role="toolbar" aria-label="Painting tools" aria-orientation="vertical">
         {TOOLS.map((t) => (
-          <button
-            key={t.id}
-            type="button"
-            className="ds-tool"
-            aria-pressed={s.tool === t.id}
-            aria-label={t.label}
-            title={`${t.label}${keyHint(t.action)}`}
-            onClick={() => runAction(t.action)}
-          >
+          <CommandButton key={t.tool} id={t.command} className="ds-tool" pressed={s.tool === t.tool}>
             <span aria-hidden="true" className="ds-tool-icon">
               {t.icon}
             </span>
-            <span aria-hidden="true">{t.label}</span>
-          </button>
+            <span aria-hidden="true">{command(t.command).short ?? command(t.command).label}</span>
+          </CommandButton>
         ))}
       </div>
 
@@ -220,20 +171,9 @@ export function ToolPalette() {
       )}
 
       <div className="ds-palette-section">
-        <button type="button" disabled={!has} onClick={() => editor.fillAll()} title={`Fill the whole image with the current class${keyHint('edit.fillAll')}`}>
-          Fill all
-        </button>
-        <button type="button" disabled={!has} onClick={() => editor.swapDefectObject()} title={`Swap defect and object${keyHint('edit.swap')}`}>
-          Swap defect/object
-        </button>
-        <button
-          type="button"
-          disabled={!has}
-          onClick={() => runAction('refine.objectFromBackground')}
-          title={`Propose the object region from the photo (one undo step; refine it with the brush)${keyHint('refine.objectFromBackground')}`}
-        >
-          Object from background
-        </button>
+        {PALETTE_COMMANDS.map((id) => (
+          <CommandButton key={id} id={id} />
+        ))}
       </div>
 
       <div className="ds-palette-section" role="group" aria-label="Refine">
@@ -263,10 +203,8 @@ export function ToolPalette() {
           px
         </label>
         <div className="ds-button-row">
-          {REFINE.map((r) => (
-            <button key={r.action} type="button" disabled={!has} onClick={() => runAction(r.action)} title={`${r.title}${keyHint(r.action)}`}>
-              {r.label}
-            </button>
+          {REFINE_COMMANDS.map((id) => (
+            <CommandButton key={id} id={id} />
           ))}
         </div>
       </div>

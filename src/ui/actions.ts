@@ -2,9 +2,10 @@
  * UI commands shared by buttons, shortcuts, drag-and-drop and paste. Each reports failures through the
  * messages store (role="alert") and leaves the document unchanged on failure.
  */
+import { useSyncExternalStore } from 'react';
 import { encodeTrimapPng } from '../core/trimap/png';
 import { Autosaver, SessionDb } from '../editor/autosave';
-import { performAction, type UiHooks } from '../editor/keymap';
+import type { UiHooks } from '../editor/keymap';
 import { FolderSession } from '../editor/folder';
 import { generateSample, SAMPLES, type SampleId } from '../editor/samples';
 import { editor } from './editorInstance';
@@ -246,6 +247,14 @@ export function getFolder(): FolderSession | null {
   return folder;
 }
 
+const subscribeFolder = (cb: () => void) => (folder ? folder.subscribe(cb) : () => {});
+
+/** React: re-renders on folder changes; returns the page's folder session (null without IndexedDB). */
+export function useFolder(): FolderSession | null {
+  useSyncExternalStore(subscribeFolder, () => folder?.revision ?? -1);
+  return folder;
+}
+
 /** Leaves a folder session (its labels stay saved) and hands saving back to the single-image autosaver. */
 async function leaveFolder(): Promise<void> {
   if (!folder?.active) return;
@@ -337,6 +346,8 @@ function busyCommand(label: string, f: () => void): void {
 /** The hooks that the action table (src/editor/keymap.ts) calls for UI work; extended by the folder session. */
 export const uiHooks: UiHooks = {
   openImage: () => void openImageDialog(),
+  importTrimap: () => void importTrimapDialog(),
+  importMask: () => void importMaskDialog(),
   exportTrimap: () => exportTrimap(),
   toggleHelp: () => useUi.getState().setHelpOpen(!useUi.getState().helpOpen),
   newDocument: () => void newDocument(),
@@ -347,9 +358,5 @@ export const uiHooks: UiHooks = {
   nextImage: () => void folderStep((s) => s.next()),
   previousImage: () => void folderStep((s) => s.previous()),
   exportMasks: () => void exportFolderMasks(),
+  folderActive: () => !!folder?.active,
 };
-
-/** Runs an action of the table by id: toolbar buttons call this, so a button does what its key does. */
-export function runAction(id: string): void {
-  performAction(id, { editor, ui: uiHooks });
-}

@@ -15,9 +15,9 @@ import {
 import { PACK_SETTING_KEYS, numericRange, SCHEDULERS, SCHEDULER_NAMES, SETTING_FIELDS, packDefaultValues, type PackSettingKey, type SchedulerName, type SettingKey } from '../../core/settings';
 import { useGeneration } from './context';
 import { editor, useImageRevision } from '../editorInstance';
-import { useGenerateKeys } from './keys';
 import { UnknownPromptWords } from './PromptWords';
 import { ModelList } from '../models/ModelLibrary';
+import { CommandButton } from '../CommandButton';
 
 const NO_PRESETS: string[] = [];
 
@@ -148,8 +148,6 @@ function ModelSection() {
 function PromptSection() {
   const s = useSettings();
   const presets = useModel((m) => m.manifest?.promptPresets ?? NO_PRESETS);
-  const running = useRun((r) => r.running);
-  const g = useGeneration();
   const ids = { prompt: useId(), preset: useId(), neg: useId(), seed: useId(), rnd: useId(), ada: useId() };
   return (
     <section aria-label="Prompt and settings" className="ds-section">
@@ -207,12 +205,8 @@ function PromptSection() {
       </div>
       <ModelDefaults />
       <div className="ds-row">
-        <button type="button" className="ds-primary" disabled={running} onClick={() => void g.generate()} title="Ctrl/Cmd+Enter">
-          Generate
-        </button>
-        <button type="button" disabled={!running} onClick={() => g.stop()}>
-          Stop
-        </button>
+        <CommandButton id="generate.run" className="ds-primary" />
+        <CommandButton id="generate.stop" />
       </div>
     </section>
   );
@@ -308,9 +302,7 @@ function ResultsSection() {
             <button type="button" onClick={() => g.setResultStatus(selected.id, 'discarded')}>
               Discard
             </button>
-            <button type="button" onClick={() => g.exportSelected()}>
-              Export
-            </button>
+            <CommandButton id="generate.export" />
           </div>
         </>
       )}
@@ -332,7 +324,6 @@ function ResultsSection() {
 
 export function GeneratePanel() {
   const g = useGeneration();
-  useGenerateKeys(g);
   useEffect(() => editor.subscribe((c) => c.type === 'document' && g.onDocumentChanged()), [g]);
   return (
     <div className="ds-generate" aria-label="Generate">
