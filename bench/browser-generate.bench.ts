@@ -146,7 +146,7 @@ export default async function bench(): Promise<Row[]> {
   if (!existsSync(dist)) throw new Error('build first: nice -n 10 npx vite build');
   const steps = Number(process.env.GEN_BENCH_STEPS ?? 20);
   const tinySteps = Number(process.env.GEN_BENCH_TINY_STEPS ?? 150);
-  const builtin = readFileSync(join(ROOT, 'src/ui/generate/controller.ts'), 'utf8').match(/\?\? '([^']+)'/)?.[1] ?? '';
+  const builtin = readFileSync(join(ROOT, 'src/ui/generate/appController.ts'), 'utf8').match(/\?\? '([^']+)'/)?.[1] ?? '';
   const wanted = (process.env.GEN_BENCH_PACKS ?? 'tiny-builtin,builtin').split(',');
   const packs: { url: string; label: string; steps: number }[] = [];
   for (const p of wanted) {

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { documentPixels, openSample, paintDefect } from './generate-helpers';
 
-const controller = fs.readFileSync(path.resolve('src/ui/generate/controller.ts'), 'utf8');
-const BUILTIN = /\?\? '([^']+)'/.exec(controller)![1];
+const appController = fs.readFileSync(path.resolve('src/ui/generate/appController.ts'), 'utf8');
+const BUILTIN = /\?\? '([^']+)'/.exec(appController)![1];
 const manifest = path.resolve('dist/models', BUILTIN, 'defect-studio.json');
 
 test('the built-in pack loads by default and generates', async ({ page }) => {

@@ -5,7 +5,7 @@
  *   exception (`wasm-unsafe-eval`): onnxruntime-web compiles its .wasm.
  * - Workers from this origin (the generation Worker, onnxruntime-web's thread workers) or `blob:`.
  * - Network (fetch, XHR, WebSocket): this origin, plus `https:` for a model pack chosen with `?model=` on
- *   another site (the page asks first, src/ui/generate/controller.ts). Plain `http:` elsewhere is blocked.
+ *   another site (the page asks first, choosePackUrl in src/ui/generate/appController.ts). Plain `http:` elsewhere is blocked.
  * - Styles from this origin; images from this origin, `blob:` and `data:` (photos the user opens, exports).
  * - No plugins, no <base> from elsewhere, forms only to this origin, not framed by other sites.
  *
