@@ -110,18 +110,24 @@ def prepare(out):
 
 
 # ------------------------------------------------------------------------------------------ classifier
-def train_clf(path, epochs=6):
+def train_clf(path, epochs=6, data=None):
+    """Train the defect-type classifier on `data` (npz files of defect / ok / mask / dtype), save it to `path`."""
     from evaluate import Clf, clf_input
-    # its own split (build_photo_cache.py --split clf) when built, else the UNet's photo training set: both are
-    # defects rendered on TRAINING photos only
-    p = os.path.join(HERE, "..", "data", "cache", "photo_clf.npz")
-    if not os.path.exists(p):
-        p = os.path.join(HERE, "..", "data", "cache", "photo_train.npz")
-    print("classifier data:", os.path.basename(p), flush=True)
-    d = dict(np.load(p))
+    if data is None:
+        # its own split (build_photo_cache.py --split clf) when built, else the UNet's photo training set: both
+        # are defects rendered on TRAINING photos only
+        p = os.path.join(HERE, "..", "data", "cache", "photo_clf.npz")
+        if not os.path.exists(p):
+            p = os.path.join(HERE, "..", "data", "cache", "photo_train.npz")
+        data = [p]
+    print("classifier data:", ", ".join(os.path.basename(p) for p in data), flush=True)
+    Xs, Ys = [], []
+    for p in data:
+        d = np.load(p)
+        Xs.append(clf_input(d["defect"], d["ok"], d["mask"]))
+        Ys.append(torch.from_numpy(d["dtype"].astype(np.int64)))
     torch.manual_seed(0)
-    X = clf_input(d["defect"], d["ok"], d["mask"])
-    Y = torch.from_numpy(d["dtype"].astype(np.int64))
+    X, Y = torch.cat(Xs), torch.cat(Ys)
     net = Clf()
     opt = torch.optim.Adam(net.parameters(), 2e-3)
     n = len(X)
@@ -219,6 +225,15 @@ def grid(out, ev, cases, n_rows=16, cs=128):
     Image.fromarray(np.concatenate(rows, 0)).save(os.path.join(out, "grid.jpg"), quality=90)
 
 
+def strength(c):
+    """(mean |output - input| inside the defect in 8-bit levels, output == input outside it). A defect the model
+    did not draw keeps the colour and makes no seam: the strength shows it next to those two measures."""
+    o = np.asarray(Image.open(c["output"]).convert("RGB")).astype(np.int16)
+    x = np.asarray(Image.open(c["input"]).convert("RGB")).astype(np.int16)
+    m = np.asarray(Image.open(c["trimap"])) > 200
+    return float(np.abs(o - x)[m].mean()), bool((o[~m] == x[~m]).all())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pack", required=True)
@@ -254,6 +269,7 @@ def main():
     RM = load_metrics()
     for c in cases:
         c["chroma_excess"], c["seam_ratio"] = RM.measure(c["input"], c["trimap"], c["output"])
+        c["mad_inside"], c["outside_identical"] = strength(c)
     net = load_clf()
     bad = np.stack([np.asarray(Image.open(c["output"]).convert("RGB")) for c in cases])
     ok = np.stack([np.asarray(Image.open(c["input"]).convert("RGB")) for c in cases])
@@ -272,6 +288,8 @@ def main():
         return {"cases": len(cs), "chroma_abs_mean_scratch_dent_fold": round(float(np.mean(keep)), 2) if keep else None,
                 "seam_ratio_median": round(float(np.median([c["seam_ratio"] for c in cs])), 3) if cs else None,
                 "fidelity": round(float(np.mean([c["correct"] for c in cs])), 3) if cs else None,
+                "mad_inside": round(float(np.mean([c["mad_inside"] for c in cs])), 2) if cs else None,
+                "outside_identical_cases": int(sum(c["outside_identical"] for c in cs)),
                 "vae_psnr_db": round(float(np.mean([r["vae_psnr"] for r in evs])), 2) if evs else None,
                 "photos": len(evs)}
 
