@@ -159,11 +159,27 @@ export default async function browserFullSize(): Promise<Row[]> {
   }
   const out = join(ROOT, 'bench', 'results');
   mkdirSync(out, { recursive: true });
-  writeFileSync(
-    join(out, 'browser-fullsize.json'),
-    JSON.stringify({ bench: 'browser-fullsize', date: new Date().toISOString(), machine: machineState(), runs, rows, raw }, null, 2) + '\n',
-  );
+  writeFileSync(join(out, 'browser-fullsize.json'), JSON.stringify(mergeResults(join(out, 'browser-fullsize.json'), rows, raw, (r) => `${r.pack}${r.forced ? ' forced' : ''}`, { runs }), null, 2) + '\n');
   return rows;
+}
+
+/**
+ * Results of runs on some packs (FULLSIZE_ONLY) merged into the JSON of earlier runs: a row replaces the
+ * earlier row of the same key; each row keeps its own date and machine state.
+ */
+export function mergeResults(file: string, rows: Row[], raw: unknown[], key: (r: Row) => string, extra: Record<string, unknown> = {}) {
+  const date = new Date().toISOString();
+  const machine = machineState();
+  let old: { rows?: Row[]; raw?: unknown[] } = {};
+  try {
+    old = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    /* first run */
+  }
+  const keys = new Set(rows.map(key));
+  const keep = (old.rows ?? []).map((r, i) => [r, (old.raw ?? [])[i]] as const).filter(([r]) => !keys.has(key(r)));
+  const stamped = rows.map((r) => ({ ...r, date, machine: JSON.stringify(machine) }));
+  return { bench: file.replace(/^.*\/|\.json$/g, ''), date, ...extra, rows: [...keep.map(([r]) => r), ...stamped], raw: [...keep.map(([, x]) => x), ...raw] };
 }
 
 /** The conditions: cores, load average, free memory (the machine is shared). */

@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join, resolve } from 'node:path';
 import { runIfMain, type Row } from './standalone';
 import { estimateWasmMemory } from '../src/core/models/memory';
-import { machineState } from './browser-fullsize.bench';
+import { machineState, mergeResults } from './browser-fullsize.bench';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DIR = resolve(process.env.FULLSIZE_PACKS ?? join(ROOT, 'bench', 'fullsize-packs'));
@@ -75,7 +75,7 @@ export default async function fullSize(): Promise<Row[]> {
   }
   const dirOut = join(ROOT, 'bench', 'results');
   mkdirSync(dirOut, { recursive: true });
-  writeFileSync(join(dirOut, 'full-size.json'), JSON.stringify({ bench: 'full-size', date: new Date().toISOString(), runs: Number(runs), rows, raw }, null, 2) + '\n');
+  writeFileSync(join(dirOut, 'full-size.json'), JSON.stringify(mergeResults(join(dirOut, 'full-size.json'), rows, raw, (r) => `${r.pack} ${r.loader}`), null, 2) + '\n');
   return rows;
 }
 

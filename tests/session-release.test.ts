@@ -149,3 +149,31 @@ describe('one-shot generate (releaseAfterUse, the CLI generate)', () => {
     await pack.release();
   });
 });
+
+describe('FsPackSource reads a large file in chunks', () => {
+  it('never asks one read call for more than its chunk (Node aborts on reads over 2 GiB: the 3.4 GB UNet data)', async () => {
+    const { open } = await import('node:fs/promises');
+    const probe = await open(packDir('tiny-sd') + '/unet/model.onnx');
+    const proto = Object.getPrototypeOf(probe) as { read: (...a: unknown[]) => Promise<{ bytesRead: number }> };
+    await probe.close();
+    const lengths: number[] = [];
+    const original = proto.read;
+    proto.read = function (this: unknown, ...args: unknown[]) {
+      if (typeof args[2] === 'number') lengths.push(args[2]);
+      return original.apply(this, args);
+    };
+    try {
+      const chunked = new FsPackSource(packDir('tiny-sd'), { readChunk: 4096 });
+      const whole = new FsPackSource(packDir('tiny-sd'));
+      const size = (await whole.readFile('unet/model.onnx')).length;
+      expect(size).toBeGreaterThan(3 * 4096);
+      lengths.length = 0;
+      const a = await chunked.readFile('unet/model.onnx', { bytes: size });
+      expect(Math.max(...lengths)).toBeLessThanOrEqual(4096);
+      expect(lengths.length).toBeGreaterThanOrEqual(Math.ceil(size / 4096));
+      expect(bytesEqual(a, await whole.readFile('unet/model.onnx'))).toBe(true);
+    } finally {
+      proto.read = original;
+    }
+  });
+});

@@ -25,11 +25,18 @@ function missingDetail(e: unknown): string {
   return code === 'ENOENT' || code === 'ENOTDIR' ? NO_SUCH_FILE : (code ?? String(e));
 }
 
+/** The most bytes one read call asks for (well under Node's int32 limit on a read's length). */
+export const READ_CHUNK = 1 << 30;
+
 export class FsPackSource implements PackSource {
   /** The pack folder's real path (symlinks resolved). */
   readonly location: string;
 
-  constructor(dir: string) {
+  /** `readChunk`: the most bytes per read call (READ_CHUNK; smaller only in tests). */
+  constructor(
+    dir: string,
+    private readonly opts: { readChunk?: number } = {},
+  ) {
     let real = resolve(dir);
     try {
       real = realpathSync(real);
@@ -78,7 +85,9 @@ export class FsPackSource implements PackSource {
       const out = new Uint8Array(size);
       let off = 0;
       while (off < size) {
-        const { bytesRead } = await fh.read(out, off, size - off, off);
+        // At most READ_CHUNK per call: Node aborts the process on a read length over 2^31 - 1 (a 3.4 GB
+        // `model.onnx_data` in one call crashed the CLI), and a short read just loops.
+        const { bytesRead } = await fh.read(out, off, Math.min(size - off, this.opts.readChunk ?? READ_CHUNK), off);
         if (bytesRead === 0) break;
         off += bytesRead;
       }
