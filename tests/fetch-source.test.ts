@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../src/core/diffusion/pipeline';
 import { PackError } from '../src/core/models/errors';
 import { loadPack } from '../src/core/models/pack';
-import { FetchPackSource } from '../src/core/models/pack-source';
+import { FetchPackSource, type PackProgress } from '../src/core/models/pack-source';
 import { createNodeRuntime } from '../src/core/models/ort-node.node.ts';
 import { PACKS, makeRequest } from './helpers';
 
@@ -37,13 +37,16 @@ afterAll(async () => {
 describe('FetchPackSource', () => {
   it('loads a pack over HTTP with progress and generates', async () => {
     const source = new FetchPackSource(base + 'tiny-builtin');
-    const progress: string[] = [];
-    source.onProgress = (e) => progress.push(e.file);
+    const progress: PackProgress[] = [];
     expect(await source.exists('defect-studio.json')).toBe(true);
     expect(await source.exists('nope.json')).toBe(false);
-    const pack = await loadPack(source, runtime);
+    const pack = await loadPack(source, runtime, { onProgress: (e) => progress.push(e) });
     try {
-      expect(progress).toContain('unet/model.onnx');
+      expect(progress.map((p) => p.file)).toContain('unet/model.onnx');
+      // byte progress: never backwards, ends at the pack's declared size
+      const total = Object.values(pack.manifest.files).reduce((a, f) => a + f.bytes, 0);
+      expect(progress.every((p, i) => p.phase === 'read' && p.totalBytes === total && (i === 0 || p.loadedBytes >= progress[i - 1].loadedBytes))).toBe(true);
+      expect(progress.at(-1)!.loadedBytes).toBe(total);
       const res = await generate(pack, makeRequest({ steps: 3 }));
       expect(res.mask.some((v) => v === 255)).toBe(true);
     } finally {

@@ -20,7 +20,7 @@ import {
   type FileRead,
 } from '../src/core/models/pack';
 import { resolvePackIO, textEncoderIO, unetIO, vaeDecoderIO, vaeEncoderIO } from '../src/core/models/pack-io';
-import { MemoryPackSource } from '../src/core/models/pack-source';
+import { MemoryPackSource, type PackProgress } from '../src/core/models/pack-source';
 import { FsPackSource } from '../src/core/models/pack-source.node.ts';
 import { createNodeRuntime } from '../src/core/models/ort-node.node.ts';
 import type { Runtime } from '../src/core/models/runtime';
@@ -85,14 +85,18 @@ describe('loadPack steps', () => {
   });
 
   it('2. verifiedReader / readPackFiles: exact bytes, progress per file, size and sha256 checked', async () => {
-    const events: { file: string; done: number; total: number }[] = [];
+    const events: PackProgress[] = [];
     const source = new FsPackSource(packDir('tiny-sd'));
     const { manifest } = await readPackManifest(source);
     const files = await readPackFiles(manifest, verifiedReader(source, manifest), (e) => events.push(e));
     const names = Object.keys(manifest.files);
     expect([...files.keys()]).toEqual(names);
-    expect(events.map((e) => e.done)).toEqual(names.map((_, i) => i + 1));
-    expect(events.every((e) => e.total === names.length)).toBe(true);
+    // byte progress: each file from 0 to its size, the pack total counting up to the declared size
+    const ends = events.filter((e) => e.fileLoadedBytes === e.fileTotalBytes && e.fileTotalBytes > 0);
+    expect([...new Set(ends.map((e) => e.file))]).toEqual(names.filter((n) => manifest.files[n].bytes > 0));
+    const total = names.reduce((a, n) => a + manifest.files[n].bytes, 0);
+    expect(events.every((e, i) => e.phase === 'read' && e.totalBytes === total && (i === 0 || e.loadedBytes >= events[i - 1].loadedBytes))).toBe(true);
+    expect(events.at(-1)!.loadedBytes).toBe(total);
     const unet = readFileSync(join(packDir('tiny-sd'), 'unet', 'model.onnx'));
     expect(Buffer.from(files.get('unet/model.onnx')!).equals(unet)).toBe(true);
 

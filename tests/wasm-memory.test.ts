@@ -12,8 +12,8 @@ import { loadPack } from '../src/core/models/pack';
 import { FsPackSource } from '../src/core/models/pack-source.node.ts';
 import type { PackSource } from '../src/core/models/pack-source';
 import { createRuntime } from '../src/cli/generator';
-import { fetchPack } from '../src/worker/packFetch';
-import { sha256Hex } from '../src/core/models/manifest';
+import { PackStore } from '../src/worker/packStore';
+import { MemoryStoreBackend } from '../src/worker/storeBackend';
 import { packDir } from './helpers';
 
 const H = 'a'.repeat(64);
@@ -89,23 +89,19 @@ describe('wired: the core loader on the wasm backend', () => {
   }, 120_000);
 });
 
-describe('wired: the browser download', () => {
+describe('wired: the browser download (the pack store, as the worker calls it)', () => {
   it('refuses before downloading anything when the backend is wasm; webgpu downloads', async () => {
-    const unet = new Uint8Array(1000).fill(3);
-    const manifest = { format: 'defect-studio-pack@1', id: 'big', files: { 'unet/model.onnx': { bytes: 900_000, sha256: H }, 'unet/model.onnx_data': { bytes: 3_438_000_000, sha256: H } } };
-    const hits: string[] = [];
-    const fetchImpl = (async (url: string | URL | Request) => {
-      const path = decodeURIComponent(new URL(String(url)).pathname.replace('/pack/', ''));
-      hits.push(path);
-      if (path === 'defect-studio.json') return new Response(JSON.stringify(manifest));
-      return new Response(unet as Uint8Array<ArrayBuffer>);
-    }) as typeof fetch;
-    await expect(fetchPack('http://x/pack/', { cache: null, fetchImpl, backend: 'wasm' })).rejects.toThrow(/needs about 7\.3 GB; WASM can hold 4 GB/);
-    expect(hits).toEqual(['defect-studio.json']);
+    const beforeDownload = (backend: string) => (m: Parameters<typeof assertFitsWasm>[0]) => {
+      if (backend === 'wasm') assertFitsWasm(m);
+    };
+    const store = new PackStore(new MemoryStoreBackend());
+    const src = new DeclaredLarge();
+    await expect(store.put(src, { beforeDownload: beforeDownload('wasm') })).rejects.toThrow(/needs about 7\.3 GB; WASM can hold 4 GB/);
+    expect(src.reads).toEqual(['defect-studio.json']);
+    expect(await store.list()).toEqual([]);
     // On WebGPU the same manifest is not refused up front (the download proceeds, and fails here on size).
-    hits.length = 0;
-    await expect(fetchPack('http://x/pack/', { cache: null, fetchImpl, backend: 'webgpu' })).rejects.toThrow(/unet\/model.onnx/);
-    expect(hits.length).toBeGreaterThan(1);
-    expect(await sha256Hex(unet)).toMatch(/^[0-9a-f]{64}$/);
+    const src2 = new DeclaredLarge();
+    await expect(store.put(src2, { beforeDownload: beforeDownload('webgpu') })).rejects.toThrow(/unet\/model.onnx/);
+    expect(src2.reads.length).toBeGreaterThan(1);
   });
 });

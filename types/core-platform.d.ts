@@ -58,6 +58,24 @@ interface ReadableStream<R = Uint8Array> {
   cancel(reason?: unknown): Promise<void>;
 }
 
+interface ReadableStreamDefaultController<R> {
+  enqueue(chunk: R): void;
+  close(): void;
+  error(reason?: unknown): void;
+}
+
+declare var ReadableStream: {
+  prototype: ReadableStream;
+  new <R = Uint8Array>(
+    source: {
+      start?(c: ReadableStreamDefaultController<R>): void | Promise<void>;
+      pull?(c: ReadableStreamDefaultController<R>): void | Promise<void>;
+      cancel?(reason?: unknown): void | Promise<void>;
+    },
+    strategy?: { highWaterMark?: number },
+  ): ReadableStream<R>;
+};
+
 interface Headers {
   get(name: string): string | null;
 }
@@ -66,6 +84,7 @@ interface RequestInit {
   method?: string;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  cache?: 'default' | 'no-store' | 'reload' | 'no-cache' | 'force-cache' | 'only-if-cached';
 }
 
 interface Response {

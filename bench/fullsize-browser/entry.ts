@@ -1,16 +1,15 @@
 /**
  * In Chromium (bench/browser-fullsize.bench.ts): one full-size pack through the app's own browser path on
- * onnxruntime-web's WASM backend: the download (fetchPack, Cache Storage off, backend 'wasm', so the "too big
- * for WASM" refusal comes from the manifest before any model file is requested), loadPack on the downloaded
- * bytes (as src/worker/engine.ts does), then the same evaluations as bench/full-size-node.ts: ControlNet
+ * onnxruntime-web's WASM backend: loadPack straight over the network (FetchPackSource, as the worker does
+ * without the pack store, `noCache`; on 'wasm' the "too big for WASM" refusal comes from the manifest before
+ * any model file is requested; each model's files are downloaded right before its session, so download and
+ * load are one phase, `loadMs`), then the same evaluations as bench/full-size-node.ts: ControlNet
  * (batch 1) and UNet (batch 2, guidance) at the native resolution. `force` loads a refused pack anyway (the
  * estimate bypassed) to see what really happens at the 4 GB heap.
  */
 import * as ort from 'onnxruntime-web/wasm';
-import { fetchPack } from '../../src/worker/packFetch';
 import { loadPack } from '../../src/core/models/pack';
-import { MemoryPackSource } from '../../src/core/models/pack-source';
-import { MANIFEST_FILE } from '../../src/core/models/manifest';
+import { FetchPackSource } from '../../src/core/models/pack-source';
 import { createWebRuntime, type WebOrtModule } from '../../src/core/models/ort-web';
 import { makeTensor } from '../../src/core/models/tensor';
 import type { Runtime, TensorData } from '../../src/core/models/runtime';
@@ -33,28 +32,19 @@ export interface BrowserResult {
 
 async function run(packUrl: string, opts: { runs: number; force: boolean }): Promise<BrowserResult> {
   const out: BrowserResult = { unetMs: [], controlnetMs: [], threads: 1 };
-  let phase = 'download';
+  let phase = 'load';
   try {
     const wasm = createWebRuntime(ort as unknown as WebOrtModule, { backend: 'wasm', numThreads: 1, wasmPaths: '/ort/' });
-    // `force`: the same runtime under another name, so neither fetchPack nor loadPack applies the estimate.
+    // `force`: the same runtime under another name, so loadPack does not apply the estimate.
     const runtime: Runtime = opts.force ? { name: 'wasm-forced', createSession: (m, o) => wasm.createSession(m, o) } : wasm;
-    const t0 = performance.now();
-    let pack;
+    const t1 = performance.now();
+    let loaded;
     try {
-      pack = await fetchPack(packUrl, { cache: null, backend: runtime.name });
+      loaded = await loadPack(new FetchPackSource(packUrl, { cache: 'no-store' }), runtime);
     } catch (e) {
       if (/WASM can hold/.test((e as Error).message)) return { ...out, refused: (e as Error).message.split(';').slice(0, 3).join(';') };
       throw e;
     }
-    out.downloadMs = performance.now() - t0;
-    await globalThis.__mark('downloaded');
-    phase = 'load';
-    const files = new Map(pack.files);
-    files.set(MANIFEST_FILE, pack.manifestBytes);
-    pack = null; // the engine keeps only what loadPack keeps
-    const t1 = performance.now();
-    const loaded = await loadPack(new MemoryPackSource(files, 'bench'), runtime, { skipHashes: true });
-    files.clear();
     out.loadMs = performance.now() - t1;
     await globalThis.__mark('loaded');
     phase = 'evaluate';

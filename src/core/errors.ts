@@ -7,15 +7,16 @@
  *   input          the user's image, trimap, mask, job line or other input is unusable
  *   settings       a setting is out of range or unknown (SettingsError)
  *   pack           the model pack is missing a file, malformed, or fails its size/sha256 checks
+ *   storage        the browser's storage cannot hold a pack (quota) or failed to write it
  *   runtime        the inference runtime failed for another reason
  *   out-of-memory  an allocation failed (runtime or JS)
  *   device-lost    the GPU device went away mid-run
  *   aborted        the caller cancelled (name stays 'AbortError', as with DOMException)
  *   internal       anything else: a bug
  */
-export type ErrorCode = 'input' | 'settings' | 'pack' | 'runtime' | 'out-of-memory' | 'device-lost' | 'aborted' | 'internal';
+export type ErrorCode = 'input' | 'settings' | 'pack' | 'storage' | 'runtime' | 'out-of-memory' | 'device-lost' | 'aborted' | 'internal';
 
-export const ERROR_CODES: readonly ErrorCode[] = ['input', 'settings', 'pack', 'runtime', 'out-of-memory', 'device-lost', 'aborted', 'internal'];
+export const ERROR_CODES: readonly ErrorCode[] = ['input', 'settings', 'pack', 'storage', 'runtime', 'out-of-memory', 'device-lost', 'aborted', 'internal'];
 
 export class DefectStudioError extends Error {
   readonly code: ErrorCode;

@@ -32,6 +32,7 @@ export const ERROR_TITLES: Readonly<Record<ErrorCode, string>> = {
   input: 'Nothing to generate',
   settings: 'Bad settings',
   pack: 'The model could not be loaded',
+  storage: 'Not enough storage for the model',
   runtime: 'Generation failed',
   'out-of-memory': 'Out of memory',
   'device-lost': 'The GPU device was lost',
@@ -40,7 +41,7 @@ export const ERROR_TITLES: Readonly<Record<ErrorCode, string>> = {
 };
 
 /** While a model loads, any failure but these means the model could not be loaded. */
-const OWN_TITLE_WHILE_LOADING: ReadonlySet<ErrorCode> = new Set(['out-of-memory', 'device-lost', 'aborted']);
+const OWN_TITLE_WHILE_LOADING: ReadonlySet<ErrorCode> = new Set(['storage', 'out-of-memory', 'device-lost', 'aborted']);
 
 /** The title of an error with `code`, met while loading a model or during a run. */
 export function errorTitle(code: ErrorCode, during: 'load' | 'run' = 'run'): string {

@@ -7,27 +7,13 @@ import { MANIFEST_FILE } from '../core/models/manifest';
 import { FilesPackSource, type PackFileEntry } from '../core/models/files-source';
 import { FetchPackSource, type PackSource, type ReadLimits } from '../core/models/pack-source';
 import type { Runtime } from '../core/models/runtime';
+import type { StoredPack } from './packStore';
 
 /** What "Add model" was given: the files of a picked or dropped folder, or the URL of a pack folder. */
 export type PackOrigin = { kind: 'folder'; name: string; files: PackFileEntry[] } | { kind: 'url'; url: string };
 
-/**
- * One pack kept in the browser, as the model list shows it (the shape of the worker's pack store's
- * `StoredPack`: one stored copy per manifest id).
- */
-export interface KeptPack {
-  id: string;
-  name: string;
-  /** Bytes of all the pack's files, as its manifest declares them. */
-  bytes: number;
-  /** Bytes stored now (less than `bytes` while a download is unfinished). */
-  storedBytes: number;
-  complete: boolean;
-  /** Where it came from (a URL, or the name of a local folder). */
-  source: string;
-  /** sha256 of its defect-studio.json. */
-  manifestSha256: string;
-}
+/** One pack kept in the browser, as the model list shows it: the pack store's `StoredPack`. */
+export type KeptPack = StoredPack;
 
 /** The worker's pack store, as "Add model" uses it (the one store: src/worker/packStore.ts). */
 export interface PackKeeper {
@@ -88,7 +74,7 @@ export async function addPack(
 ): Promise<{ pack: KeptPack; already: boolean }> {
   const source = originSource(origin);
   const check = await checkPack(source, runtime, {
-    onProgress: (e) => onProgress({ phase: 'checking', loaded: e.done, total: e.total, file: e.file }),
+    onProgress: (e) => onProgress({ phase: 'checking', loaded: e.loadedBytes, total: e.totalBytes, file: e.file }),
   });
   if (reservedIds.includes(check.manifest.id)) {
     // One stored copy per id: this one would replace the built-in model's.

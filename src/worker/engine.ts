@@ -1,22 +1,21 @@
 // The Worker's engine: a loaded pack on one ORT backend, the decoder adapter, and the core pipeline.
 import { createWebRuntime } from '../core/models/ort-web';
-import { MemoryPackSource } from '../core/models/pack-source';
+import type { PackProgress, PackSource } from '../core/models/pack-source';
 import { loadPack, type LoadedPack } from '../core/models/pack';
-import { MANIFEST_FILE } from '../core/models/manifest';
 import { generate as runPipeline, yieldToEventLoop } from '../core/diffusion/pipeline';
 import { ModelRunner } from '../core/diffusion/parts/runner';
 import { vaeDecode } from '../core/diffusion/parts/vae';
 import { createPackDecoderAdapter, type DecoderAdapterHandle } from '../core/diffusion/adaptation';
 import type { GenerateRequest, GenerateResult, Stage, StepEvent } from '../core/diffusion/types';
 import type { ModelSession, Runtime } from '../core/models/runtime';
-import type { FetchedPack } from './packFetch';
 import { importOrt, threadCount } from './ortEnv';
 import type { ActiveBackend } from './protocol';
 
 export interface Engine {
   backend: ActiveBackend;
   threads: number;
-  pack: FetchedPack;
+  /** Where the pack's bytes are (the pack store's copy, or the network): read again after a device loss. */
+  source: PackSource;
   loaded: LoadedPack;
   adapterNotice?: string;
   generate(
@@ -28,14 +27,17 @@ export interface Engine {
   release(): Promise<void>;
 }
 
-export async function createEngine(pack: FetchedPack, backend: ActiveBackend, onDeviceLost: (reason: string) => void): Promise<Engine> {
+export async function createEngine(
+  source: PackSource,
+  backend: ActiveBackend,
+  onDeviceLost: (reason: string) => void,
+  onProgress?: (p: PackProgress) => void,
+): Promise<Engine> {
   const { ort, wasmPaths } = await importOrt(backend);
   const threads = backend === 'wasm' ? threadCount() : 1;
   const runtime = yieldingRuntime(createWebRuntime(ort, { backend, numThreads: threadCount(), wasmPaths }));
-  const files = new Map(pack.files);
-  files.set(MANIFEST_FILE, pack.manifestBytes);
-  // Sizes and sha256 were checked on download / cache read: skip hashing a second time.
-  const loaded = await loadPack(new MemoryPackSource(files, pack.manifest.id), runtime, { skipHashes: true });
+  // The core's loader reads and checks (size, sha256) every file from the source: the one pack reader.
+  const loaded = await loadPack(source, runtime, { onProgress });
 
   if (backend === 'webgpu') watchDevice(ort, onDeviceLost);
 
@@ -58,7 +60,7 @@ export async function createEngine(pack: FetchedPack, backend: ActiveBackend, on
   return {
     backend,
     threads: backend === 'wasm' ? threads : 1,
-    pack,
+    source,
     loaded,
     get adapterNotice() {
       return adapterNotice;
@@ -71,7 +73,7 @@ export async function createEngine(pack: FetchedPack, backend: ActiveBackend, on
     },
     async decodePreview(x0Hat) {
       // The pipeline's own VAE decode part (x0-hat / latentScale through the pack's decoder, size checked).
-      const R = pack.manifest.resolution;
+      const R = loaded.manifest.resolution;
       return { data: await vaeDecode(loaded, new ModelRunner(), x0Hat), width: R, height: R };
     },
     async release() {

@@ -2,7 +2,10 @@
 // The generation Worker: owns the ONNX Runtime sessions and runs the diffusion pipeline. The page never
 // runs a model. Messages are typed (protocol.ts); pixels and previews cross as transferred buffers.
 import { createEngine, type Engine } from './engine';
-import { fetchPack, openDefaultCache } from './packFetch';
+import { openPackStore, type PackStore } from './packStore';
+import { FetchPackSource, type PackProgress, type PackSource } from '../core/models/pack-source';
+import { PackFileError } from '../core/models/errors';
+import { assertFitsWasm } from '../core/models/memory';
 import { cropThumbnail, previewFromLatent, regionOf, resultPatch, rgbGridToPatch } from './preview';
 import { defectBounds } from '../core/diffusion/crop';
 import { importOrt, resolveBackend, threadCount } from './ortEnv';
@@ -31,6 +34,18 @@ export function classifyError(e: unknown): { code: ErrorCode; message: string } 
   return { code, message };
 }
 
+/** Progress to the page, at most every 100 ms per load (and always at a file's start and end). */
+function progressPoster(id: number): (p: PackProgress) => void {
+  let last = 0;
+  return (progress) => {
+    const now = Date.now();
+    const edge = progress.fileLoadedBytes === 0 || progress.fileLoadedBytes === progress.fileTotalBytes;
+    if (!edge && now - last < 100) return;
+    last = now;
+    post({ type: 'load-progress', id, progress });
+  };
+}
+
 async function load(m: LoadMessage) {
   const t0 = performance.now();
   lastLoad = m;
@@ -39,38 +54,63 @@ async function load(m: LoadMessage) {
       await engine.release();
       engine = null;
     }
-    if (m.storedId !== undefined) {
-      // A pack kept in this browser ("Add model"): loaded from the pack store.
-      const store = await openStore();
-      if (!store) throw new DefectStudioError('pack', `The model "${m.storedId}" is kept in this browser's storage, which this browser does not offer here.`);
-      throw new DefectStudioError('pack', `The model "${m.storedId}" is not in this browser's storage.`);
-    }
     const choice = await resolveBackend(m.backend);
-    const cache = m.noCache ? null : await openDefaultCache();
-    const pack = await fetchPack(m.packUrl, {
-      cache,
-      backend: choice.backend,
-      onProgress: (p) => post({ type: 'load-progress', id: m.id, loaded: p.loaded, total: p.total, file: p.file, fromCache: p.fromCache }),
-    });
+    const onProgress = progressPoster(m.id);
+    const fitsBackend = (manifest: Parameters<typeof assertFitsWasm>[0]) => {
+      if (choice.backend === 'wasm') assertFitsWasm(manifest);
+    };
+    const store = m.noCache && m.storedId === undefined ? null : await openStore();
+    // The bytes: the pack store's copy (downloaded into it first when missing or outdated; resumed when an
+    // earlier download was cut), or, without a store, straight from the network. The core's loader reads
+    // and checks them either way.
+    let downloaded = true;
+    const fromStore = async (s: PackStore): Promise<PackSource> => {
+      if (m.storedId) {
+        const kept = await s.get(m.storedId);
+        if (!kept) throw new DefectStudioError('pack', `The model "${m.storedId}" is not in this browser's storage.`);
+        fitsBackend(kept.manifest);
+        downloaded = false;
+        return kept;
+      }
+      const r = await s.ensure(new FetchPackSource(m.packUrl, { cache: 'no-store' }), { onProgress, beforeDownload: fitsBackend });
+      downloaded = r.downloaded;
+      return r.source;
+    };
+    if (m.storedId && !store) throw new DefectStudioError('pack', `The model "${m.storedId}" is kept in this browser's storage, which this browser does not offer here.`);
+    let source: PackSource = store ? await fromStore(store) : new FetchPackSource(m.packUrl);
+    const open = async (backend: ActiveBackend) => {
+      try {
+        return await createEngine(source, backend, onDeviceLost, onProgress);
+      } catch (e) {
+        // A stored copy whose bytes went bad (storage can rot): drop it and download it again, once.
+        if (!(e instanceof PackFileError) || !store || downloaded || m.storedId) throw e;
+        const id = (source as { manifest?: { id: string } }).manifest?.id;
+        if (id !== undefined) await store.delete(id);
+        source = await fromStore(store);
+        return createEngine(source, backend, onDeviceLost, onProgress);
+      }
+    };
     let backend: ActiveBackend = choice.backend;
     let note = choice.note;
     try {
-      engine = await createEngine(pack, backend, onDeviceLost);
+      engine = await open(backend);
     } catch (e) {
       if (backend !== 'webgpu') throw e;
       note = `WebGPU failed (${(e as Error).message}); using WASM`;
       backend = 'wasm';
-      engine = await createEngine(pack, 'wasm', onDeviceLost);
+      engine = await open('wasm');
     }
+    const manifest = engine.loaded.manifest;
     post({
       type: 'loaded',
       id: m.id,
       backend,
       backendNote: note,
-      manifest: pack.manifest,
-      manifestSha256: pack.manifestSha256,
-      fromCache: pack.fromCache,
-      bytes: pack.bytes,
+      manifest,
+      manifestSha256: engine.loaded.sha256,
+      fromCache: !downloaded,
+      storage: store ? 'store' : 'memory',
+      bytes: Object.values(manifest.files).reduce((a, f) => a + f.bytes, 0),
       ms: performance.now() - t0,
       threads: engine.threads,
       knownWords: engine.loaded.tokenizer.knownWords(),
@@ -82,14 +122,10 @@ async function load(m: LoadMessage) {
   }
 }
 
-/** The pack store "Add model" keeps packs in (null where the browser has none). */
-export interface WorkerPackStore extends PackKeeper {
-  delete(id: string): Promise<void>;
-  usage(): Promise<{ usage: number; quota: number } | null>;
-}
-let packStore: Promise<WorkerPackStore | null> | null = null;
-function openStore(): Promise<WorkerPackStore | null> {
-  return (packStore ??= Promise.resolve(null));
+/** The pack store (packStore.ts, OPFS), opened once: the built-in pack's copy and the packs "Add model" keeps (null where the browser has none). */
+let packStore: Promise<PackStore | null> | null = null;
+function openStore(): Promise<PackStore | null> {
+  return (packStore ??= openPackStore().catch(() => null));
 }
 
 async function packsReply(id: number, extra: { added?: KeptPack; already?: boolean } = {}) {
@@ -134,9 +170,9 @@ function onDeviceLost(reason: string) {
   queue = queue.then(async () => {
     if (!engine) return;
     try {
-      const pack = engine.pack;
+      const source = engine.source;
       await engine.release().catch(() => undefined);
-      engine = await createEngine(pack, 'wasm', onDeviceLost);
+      engine = await createEngine(source, 'wasm', onDeviceLost);
       post({ type: 'backend-changed', backend: 'wasm', reason: `The GPU device was lost (${reason}); switched to WASM.` });
     } catch (e) {
       engine = null;
@@ -171,7 +207,7 @@ async function generate(m: GenerateMessage) {
   const abort = new AbortController();
   const run: { id: number; abort: AbortController; stepsDone: number; stepsAtCancel?: number } = { id: m.id, abort, stepsDone: 0 };
   current = run;
-  const manifest = engine.pack.manifest;
+  const manifest = engine.loaded.manifest;
   const eng = engine;
   try {
     post({ type: 'stage', id: m.id, stage: 'prepare' });

@@ -4,6 +4,9 @@ import type { AdaptationReport, CropWindow, Stage } from '../core/diffusion/type
 import { generationSettingsProblem, type GenerationSettings } from '../core/settings';
 import type { PackManifest } from '../core/models/manifest-types';
 import type { AddProgress, KeptPack, PackOrigin } from './addPack';
+import type { PackProgress } from '../core/models/pack-source';
+
+export type { PackProgress };
 
 export type BackendSetting = 'auto' | 'webgpu' | 'wasm';
 export type ActiveBackend = 'webgpu' | 'wasm';
@@ -32,7 +35,7 @@ export interface LoadMessage {
   id: number;
   packUrl: string; // folder URL ending in '/'
   backend: BackendSetting;
-  /** Skip Cache Storage (tests of the first-visit path). */
+  /** Skip the pack store: load straight from the network into memory (tests of the first-visit path). */
   noCache?: boolean;
   /** Load this pack of the pack store (by id; "Add model") instead of `packUrl`, without the network. */
   storedId?: string;
@@ -72,13 +75,11 @@ export interface SimulateDeviceLostMessage {
 export type ToWorker = LoadMessage | GenerateMessage | CancelMessage | SimulateDeviceLostMessage | AddPackMessage | PacksMessage;
 
 // ---- worker -> page
+/** Byte progress of a load: the core's one progress event (download into the pack store, then reading). */
 export interface LoadProgressMessage {
   type: 'load-progress';
   id: number;
-  loaded: number; // bytes
-  total: number; // bytes
-  file: string;
-  fromCache: boolean;
+  progress: PackProgress;
 }
 export interface LoadedMessage {
   type: 'loaded';
@@ -89,7 +90,10 @@ export interface LoadedMessage {
   manifest: PackManifest;
   /** sha256 of defect-studio.json: pins every file of the pack. */
   manifestSha256: string;
+  /** Nothing was downloaded: every file came from the pack store. */
   fromCache: boolean;
+  /** Where the loaded bytes live: 'store' (the pack store, OPFS) or 'memory' (no store, or noCache). */
+  storage?: 'store' | 'memory';
   bytes: number;
   ms: number;
   threads: number;

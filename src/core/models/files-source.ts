@@ -6,7 +6,7 @@
  * for a folder on disk, so a bad folder gets the CLI's messages.
  */
 import { MANIFEST_FILE, canonicalPackPath } from './manifest';
-import { MissingFileError, NO_SUCH_FILE, sizeError, type PackSource, type ReadLimits } from './pack-source';
+import { MissingFileError, NO_SUCH_FILE, sizeError, type ByteStream, type PackSource, type ReadLimits } from './pack-source';
 import { PackError } from './errors';
 
 /** The part of a `Blob`/`File` this source uses (the DOM's and Node's both fit). */
@@ -82,5 +82,28 @@ export class FilesPackSource implements PackSource {
   async exists(relPath: string): Promise<boolean> {
     const p = canonicalPackPath(relPath);
     return p !== null && this.files.has(p);
+  }
+
+  /** The file from `offset` on, read in slices of 8 MiB as the pack store pulls them (a copy into the store). */
+  async openStream(relPath: string, offset: number): Promise<ByteStream> {
+    const p = canonicalPackPath(relPath);
+    const f = p === null ? undefined : this.files.get(p);
+    if (!f) throw new MissingFileError(relPath, NO_SUCH_FILE);
+    if (offset > f.size) throw new RangeError(`${relPath}: offset past the end`);
+    const SLICE = 8 * 1024 * 1024;
+    let at = offset;
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        async pull(c) {
+          if (at >= f.size) return c.close();
+          const end = Math.min(f.size, at + SLICE);
+          const buf = new Uint8Array(await f.slice(at, end).arrayBuffer());
+          at = end;
+          c.enqueue(buf);
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return { stream, offset, length: f.size - offset };
   }
 }

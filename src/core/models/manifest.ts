@@ -1,6 +1,7 @@
 /** Parse and validate `defect-studio.json` (types in manifest-types.ts). */
 import { PackError } from './errors';
 import type { PackManifest } from './manifest-types';
+import { sha256Hex } from './sha256';
 import { SettingsError, parsePackDefaults } from '../settings';
 
 export const MANIFEST_FILE = 'defect-studio.json';
@@ -153,10 +154,5 @@ export function requiredFiles(m: PackManifest): string[] {
   return req;
 }
 
-export async function sha256Hex(data: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>);
-  const b = new Uint8Array(digest);
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += b[i].toString(16).padStart(2, '0');
-  return s;
-}
+/** The one SHA-256 (whole buffers here; incremental for streams): sha256.ts. */
+export { sha256Hex };

@@ -17,7 +17,7 @@ import { MANIFEST_FILE, MAX_MANIFEST_BYTES, parseManifest, requiredFiles, sha256
 import { assertFitsWasm, EXTERNAL_DATA, modelOfFile } from './memory';
 import type { PackManifest } from './manifest-types';
 import { resolvePackIO, type ModelName, type OpenedSession, type PackIO, type PackSessions } from './pack-io';
-import { MissingFileError, type PackSource } from './pack-source';
+import { fileReadError, sha256Error, sizeError, type PackProgress, type PackSource } from './pack-source';
 import type { ModelSession, Runtime, SessionOptions } from './runtime';
 import { ClipBpeTokenizer, WordLevelTokenizer, parseWordLevelConfig, type Tokenizer } from './tokenizers';
 
@@ -54,13 +54,15 @@ export interface LoadedPack {
 export interface LoadPackOptions {
   /** Skip sha256 checks (sizes are still checked). Default false. */
   skipHashes?: boolean;
-  onProgress?: (event: { file: string; done: number; total: number }) => void;
+  /** Byte progress while the files are read and checked (phase 'read'): the core's one progress event. */
+  onProgress?: (event: PackProgress) => void;
   /** Extra session options per model, e.g. freeDimensionOverrides ({ batch: 2 }) for WebGPU. */
   sessionOptions?: (model: ModelName) => SessionOptions | undefined;
 }
 
 /** Reads one listed file of a pack (checked against the manifest). */
-export type FileRead = (name: string) => Promise<Uint8Array>;
+/** `onBytes`: byte progress of this file, where the source reads in chunks. */
+export type FileRead = (name: string, onBytes?: (loaded: number) => void) => Promise<Uint8Array>;
 /** Every listed file of a pack, read and verified, by canonical name. */
 export type PackFiles = Map<string, Uint8Array>;
 
@@ -75,20 +77,21 @@ export function externalDataFiles(manifest: PackManifest, model: ModelName): str
  * Read and validate `defect-studio.json`: parsed (field by field), hashed (the sha256 of its bytes is the
  * pack's identity) and with every file the pack needs listed. Anything unreadable is "not a model pack".
  */
-export async function readPackManifest(source: PackSource): Promise<{ manifest: PackManifest; sha256: string }> {
-  let manifestText: string;
+export async function readPackManifest(source: PackSource): Promise<{ manifest: PackManifest; sha256: string; text: string }> {
+  let text: string;
   try {
-    manifestText = await source.readText(MANIFEST_FILE, { maxBytes: MAX_MANIFEST_BYTES });
+    text = await source.readText(MANIFEST_FILE, { maxBytes: MAX_MANIFEST_BYTES });
   } catch (e) {
-    if (e instanceof PackError) throw e;
-    throw new PackError(`not a model pack (${source.location})`, { file: MANIFEST_FILE, found: (e as Error).message });
+    if (e instanceof PackError || (e as Error)?.name === 'AbortError') throw e;
+    // `cause`: the source's own error (the pack store tells "unreachable" from "broken" by it).
+    throw new PackError(`not a model pack (${source.location})`, { file: MANIFEST_FILE, found: (e as Error).message, cause: e });
   }
-  const manifest = parseManifest(manifestText);
-  const sha256 = await sha256Hex(new TextEncoder().encode(manifestText));
+  const manifest = parseManifest(text);
+  const sha256 = await sha256Hex(new TextEncoder().encode(text));
   for (const f of requiredFiles(manifest)) {
     if (!manifest.files[f]) throw new PackError('required file not listed in the manifest', { file: f, expected: 'an entry in "files"', found: 'none' });
   }
-  return { manifest, sha256 };
+  return { manifest, sha256, text };
 }
 
 /** One wasm32 heap: a pack that cannot fit is refused from its declared sizes, before any file is read. */
@@ -103,30 +106,48 @@ export function checkRuntimeFits(manifest: PackManifest, runtime: Runtime): void
  * where it can) and checked again after; the sha256 after, unless `skipHashes`.
  */
 export function verifiedReader(source: PackSource, manifest: PackManifest, options: { skipHashes?: boolean } = {}): FileRead {
-  return async (name: string): Promise<Uint8Array> => {
+  return async (name, onBytes) => {
     const entry = manifest.files[name];
     if (!entry) throw new PackError('file not listed in the manifest', { file: name });
     let data: Uint8Array;
     try {
-      data = await source.readFile(name, { bytes: entry.bytes });
+      data = await source.readFile(name, { bytes: entry.bytes, onBytes });
     } catch (e) {
-      if (e instanceof PackError) throw e;
-      throw new PackError('missing file', { file: name, found: e instanceof MissingFileError ? e.message : String(e) });
+      throw fileReadError(name, e);
     }
-    if (data.byteLength !== entry.bytes) {
-      throw new PackError('file size differs from the manifest', { file: name, expected: `${entry.bytes} bytes`, found: `${data.byteLength} bytes` });
-    }
+    const sizeErr = sizeError(name, data.byteLength, { bytes: entry.bytes });
+    if (sizeErr) throw sizeErr;
     if (!options.skipHashes) {
-      const h = await sha256Hex(data);
-      if (h !== entry.sha256) throw new PackError('sha256 differs from the manifest', { file: name, expected: entry.sha256, found: h });
+      const err = sha256Error(name, entry.sha256, await sha256Hex(data));
+      if (err) throw err;
     }
     return data;
   };
 }
 
 /**
+ * `read` with byte progress (phase 'read'): each file from 0 to its size, the pack's total counting up over
+ * every file read through it, in whatever order (small files first, then each model before its session).
+ */
+export function withReadProgress(manifest: PackManifest, read: FileRead, onProgress?: LoadPackOptions['onProgress']): FileRead {
+  if (!onProgress) return read;
+  const totalBytes = Object.values(manifest.files).reduce((a, f) => a + f.bytes, 0);
+  let doneBytes = 0;
+  return async (name) => {
+    const fileTotalBytes = manifest.files[name]?.bytes ?? 0;
+    const report = (fileLoadedBytes: number) =>
+      onProgress({ phase: 'read', file: name, fileLoadedBytes, fileTotalBytes, loadedBytes: doneBytes + fileLoadedBytes, totalBytes });
+    report(0);
+    const data = await read(name, report);
+    report(fileTotalBytes);
+    doneBytes += fileTotalBytes;
+    return data;
+  };
+}
+
+/**
  * Read every listed file (or those `which` selects), one after another in the manifest's order (names are
- * canonical and unique: parseManifest merged the spellings). Progress counts against all listed files.
+ * canonical and unique: parseManifest merged the spellings), with byte progress (withReadProgress).
  */
 export async function readPackFiles(
   manifest: PackManifest,
@@ -135,12 +156,8 @@ export async function readPackFiles(
   which: (name: string) => boolean = () => true,
 ): Promise<PackFiles> {
   const files: PackFiles = new Map();
-  const names = Object.keys(manifest.files);
-  let done = 0;
-  for (const name of names.filter(which)) {
-    files.set(name, await read(name));
-    onProgress?.({ file: name, done: ++done, total: names.length });
-  }
+  const readP = withReadProgress(manifest, read, onProgress);
+  for (const name of Object.keys(manifest.files).filter(which)) files.set(name, await readP(name));
   return files;
 }
 
@@ -271,18 +288,12 @@ export async function loadPack(source: PackSource, runtime: Runtime, options: Lo
   // and none stay in memory after the load.
   const order: string[] = sessionLoadOrder(manifest);
   const ofSession = (n: string) => order.includes(modelOfFile(n) ?? '');
-  const files = await readPackFiles(manifest, readFile, options.onProgress, (n) => !ofSession(n));
+  const read = withReadProgress(manifest, readFile, options.onProgress);
+  const files = await readPackFiles(manifest, read, undefined, (n) => !ofSession(n));
   const tokenizer = buildTokenizer(manifest, files);
   const schedulerConfig = readSchedulerConfig(files);
-  const total = Object.keys(manifest.files).length;
-  let done = files.size;
   files.clear();
-  const readModelFile: FileRead = async (n) => {
-    const data = await readFile(n);
-    options.onProgress?.({ file: n, done: ++done, total });
-    return data;
-  };
-  const sessions = await createSessions(runtime, manifest, readModelFile, options.sessionOptions);
+  const sessions = await createSessions(runtime, manifest, read, options.sessionOptions);
   const released: ModelName[] = [];
   for (const model of sessionLoadOrder(manifest)) {
     const s = sessions[model as keyof PackSessions]!;

@@ -15,15 +15,13 @@ import {
 import { PACK_SETTING_KEYS, numericRange, SCHEDULERS, SCHEDULER_NAMES, SETTING_FIELDS, packDefaultValues, type PackSettingKey, type SchedulerName, type SettingKey } from '../../core/settings';
 import { useGeneration } from './context';
 import { editor, useImageRevision } from '../editorInstance';
+import { packProgressLine } from '../packProgress';
 import { UnknownPromptWords } from './PromptWords';
 import { ModelList } from '../models/ModelLibrary';
 import { CommandButton } from '../CommandButton';
 
 const NO_PRESETS: string[] = [];
 
-function mb(n: number) {
-  return `${(n / 1048576).toFixed(n < 10 * 1048576 ? 2 : 1)} MB`;
-}
 
 /** Marks a pack setting whose value differs from the loaded model's default. */
 function useDiffers(field: SettingKey): boolean {
@@ -104,7 +102,6 @@ function ModelSection() {
   useEffect(() => {
     void g.ensureModel();
   }, [g]);
-  const pct = m.total ? Math.round((100 * m.loaded) / m.total) : 0;
   return (
     <section aria-label="Model" className="ds-section">
       <div className="ds-row">
@@ -117,9 +114,9 @@ function ModelSection() {
       </div>
       {m.status === 'loading' && (
         <div>
-          <progress aria-label="Model download" max={m.total || 1} value={m.loaded} />
-          <div className="ds-muted">
-            {mb(m.loaded)} / {m.total ? mb(m.total) : '…'} ({pct}%){m.fromCache ? ' from cache' : ''}
+          <progress aria-label="Model download" max={m.progress?.totalBytes || 1} value={m.progress?.loadedBytes ?? 0} />
+          <div className="ds-muted" data-testid="model-progress">
+            {m.progress ? packProgressLine(m.progress) : '…'}
           </div>
         </div>
       )}

@@ -117,12 +117,12 @@ export class GenerationController {
     const c = this.getClient(backend);
     const { url: packUrl, notice, kept } = this.deps.choosePack();
     if (notice) this.notice(notice);
-    model.setState({ status: 'loading', packUrl, keptId: kept ?? '', loaded: 0, total: 0, file: '', error: '' });
+    model.setState({ status: 'loading', packUrl, keptId: kept ?? '', progress: null, error: '' });
     // A load that a newer one replaced (the worker restarted, the backend changed) reports nothing: whoever
     // waits on it gets the newer load's outcome.
     const superseded = () => this.loading !== null && this.loading !== p;
     const p: Promise<boolean> = c
-      .load(packUrl, backend, (m) => !superseded() && model.setState({ loaded: m.loaded, total: m.total, file: m.file, fromCache: m.fromCache }), false, kept)
+      .load(packUrl, backend, (m) => !superseded() && model.setState({ progress: m.progress }), false, kept)
       .then((m) => {
         if (superseded()) return this.loading!;
         model.setState({
@@ -133,8 +133,7 @@ export class GenerationController {
           manifestSha256: m.manifestSha256,
           knownWords: m.knownWords,
           fromCache: m.fromCache,
-          loaded: m.bytes,
-          total: m.bytes,
+          progress: null,
           threads: m.threads,
           loadMs: m.ms,
         });

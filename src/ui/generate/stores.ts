@@ -1,6 +1,6 @@
 // Generation state, sliced by concern. Only small values live here: pixel buffers stay in buffers.ts.
 import { create } from 'zustand';
-import type { ActiveBackend, BackendSetting, GenerateSettings } from '../../worker/protocol';
+import type { ActiveBackend, BackendSetting, GenerateSettings, PackProgress } from '../../worker/protocol';
 import type { PackManifest } from '../../core/models/manifest-types';
 import type { Stage } from '../../core/diffusion/types';
 import {
@@ -125,9 +125,9 @@ export interface ModelState {
   packUrl: string;
   /** The kept pack being loaded or in use ("Add model"; '' for a pack from packUrl). */
   keptId: string;
-  loaded: number;
-  total: number;
-  file: string;
+  /** The last byte progress of the load (download into the pack store, then reading it). */
+  progress: PackProgress | null;
+  /** Nothing was downloaded: the pack came from the browser's pack store. */
   fromCache: boolean;
   backend: ActiveBackend | null;
   backendNote: string;
@@ -144,9 +144,7 @@ export const useModel = create<ModelState>(() => ({
   status: 'idle',
   packUrl: '',
   keptId: '',
-  loaded: 0,
-  total: 0,
-  file: '',
+  progress: null,
   fromCache: false,
   backend: null,
   backendNote: '',

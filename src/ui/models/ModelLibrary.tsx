@@ -83,7 +83,7 @@ function AddProgressLine() {
   if (!adding) return null;
   const what =
     adding.phase === 'checking'
-      ? `Checking the pack${adding.total ? `: file ${adding.loaded} of ${adding.total}` : ''}${adding.file ? ` (${adding.file})` : ''}`
+      ? `Checking the pack: ${mb(adding.loaded)} of ${mb(adding.total)}${adding.file ? ` (${adding.file})` : ''}`
       : `Storing: ${mb(adding.loaded)} of ${mb(adding.total)}`;
   return (
     <div className="ds-col">
