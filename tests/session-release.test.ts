@@ -177,3 +177,23 @@ describe('FsPackSource reads a large file in chunks', () => {
     }
   });
 });
+
+describe('FsPackSource hashes while it reads', () => {
+  it('readFileHashed gives the bytes and node:crypto sha256; the loader uses it (one pass, no 2 GiB WebCrypto limit)', async () => {
+    const { createHash } = await import('node:crypto');
+    const src = new FsPackSource(packDir('tiny-sd'), { readChunk: 4096 });
+    const { data, sha256 } = await src.readFileHashed('unet/model.onnx');
+    expect(sha256).toBe(createHash('sha256').update(data).digest('hex'));
+    const log: string[] = [];
+    class Counting extends FsPackSource {
+      override async readFileHashed(rel: string, limits?: ReadLimits) {
+        log.push(rel);
+        return super.readFileHashed(rel, limits);
+      }
+    }
+    const pack = await loadPack(new Counting(packDir('tiny-sd')), node);
+    expect(log).toContain('unet/model.onnx');
+    expect(log.length).toBe(Object.keys(pack.manifest.files).length);
+    await pack.release();
+  });
+});

@@ -49,6 +49,11 @@ export interface PackSource {
    * PackError when it breaks `limits` (found before reading where the source can tell).
    */
   readFile(relPath: string, limits?: ReadLimits): Promise<Uint8Array>;
+  /**
+   * Optional: the bytes and their sha256 (lowercase hex) in one pass, for sources that can hash while they
+   * read (FsPackSource, natively). The loader uses it when present; else it hashes `readFile`'s bytes.
+   */
+  readFileHashed?(relPath: string, limits?: ReadLimits): Promise<{ data: Uint8Array; sha256: string }>;
   readText(relPath: string, limits?: ReadLimits): Promise<string>;
   /** Optional: whether the file exists (used for optional files). */
   exists?(relPath: string): Promise<boolean>;

@@ -110,15 +110,17 @@ export function verifiedReader(source: PackSource, manifest: PackManifest, optio
     const entry = manifest.files[name];
     if (!entry) throw new PackError('file not listed in the manifest', { file: name });
     let data: Uint8Array;
+    let hashed: string | undefined;
     try {
-      data = await source.readFile(name, { bytes: entry.bytes, onBytes });
+      if (source.readFileHashed && !options.skipHashes) ({ data, sha256: hashed } = await source.readFileHashed(name, { bytes: entry.bytes, onBytes }));
+      else data = await source.readFile(name, { bytes: entry.bytes, onBytes });
     } catch (e) {
       throw fileReadError(name, e);
     }
     const sizeErr = sizeError(name, data.byteLength, { bytes: entry.bytes });
     if (sizeErr) throw sizeErr;
     if (!options.skipHashes) {
-      const err = sha256Error(name, entry.sha256, await sha256Hex(data));
+      const err = sha256Error(name, entry.sha256, hashed ?? (await sha256Hex(data)));
       if (err) throw err;
     }
     return data;

@@ -120,6 +120,8 @@ export class Sha256 {
 
 /** SHA-256 of a whole buffer (WebCrypto), as 64 lowercase hex digits. */
 export async function sha256Hex(data: Uint8Array): Promise<string> {
+  // WebCrypto's one-shot digest refuses 2 GiB and more (a 3.4 GB fp32 UNet's data): the incremental hash then.
+  if (data.byteLength >= 2 ** 31) return new Sha256().update(data).hex();
   const digest = await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>);
   const b = new Uint8Array(digest);
   let s = '';
