@@ -1,6 +1,6 @@
 /**
  * Generation in the browser, measured in real Chromium against the production build (`vite preview`):
- * model load (cold and from Cache Storage), time to the first step preview after "Generate", per-step
+ * model load (cold and from the pack store), time to the first step preview after "Generate", per-step
  * time, and main-thread responsiveness during a run (PerformanceObserver 'longtask': tasks over 50 ms),
  * while a brush stroke is painted mid-run. WASM backend (Auto on this machine: SwiftShader is not a GPU).
  *   nice -n 10 npx vite build && node --import tsx bench/browser-generate.bench.ts

@@ -465,8 +465,16 @@ export class PackStore {
   }
 }
 
+/** The Cache Storage of the download cache the pack store replaced: its copies are dead weight now. */
+const LEGACY_CACHE = 'defect-studio-models-v1';
+
 /** The OPFS pack store, or null where the browser has none (then packs load from the network each time). */
 export async function openPackStore(): Promise<PackStore | null> {
+  try {
+    if (typeof caches !== 'undefined') await caches.delete(LEGACY_CACHE);
+  } catch {
+    /* no Cache Storage here (opaque origin, private mode): nothing to free */
+  }
   const backend = await OpfsStoreBackend.open();
   return backend ? new PackStore(backend) : null;
 }
