@@ -144,7 +144,7 @@ async function addPackMessage(m: AddPackMessage) {
     const store = await openStore();
     const keeper: PackKeeper = store ?? {
       list: async () => [],
-      put: () => Promise.reject(new DefectStudioError('pack', 'This browser cannot keep models (it has no origin-private file system).')),
+      put: () => Promise.reject(new DefectStudioError('storage', 'This browser cannot keep models (it has no origin-private file system).')),
     };
     const r = await addPack(m.origin, runtime, keeper, (p) => post({ type: 'add-progress', id: m.id, ...p }), m.reservedIds);
     await packsReply(m.id, { added: r.pack, already: r.already });
