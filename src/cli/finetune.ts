@@ -220,7 +220,7 @@ export async function runFinetune(
   const defects = Object.keys(prepared.summary.perDefect).join(', ');
   const pyArgs = [
     TRAINER,
-    '--base', resolve(args.base),
+    '--base', args.base, // as given (the trainer runs in this process's folder): the model card shows it
     '--work', work,
     '--export-to', fresh,
     '--key', key,

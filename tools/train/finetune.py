@@ -162,7 +162,7 @@ def write_card(out, a, meta, base_arch, base_sha, w2i, n_old, stats):
         "",
         "## Measured",
         "- steps %d of %d (%s), wall time %.1f s (%.2f s a step), %s" % (
-            stats["steps"], a.steps, "stopped early" if stats["stopped"] else "complete",
+            stats["steps"], a.steps, ("interrupted" if stats["interrupted"] else "stopped by the --minutes limit") if stats["stopped"] else "complete",
             stats["seconds"], stats["secondsPerStep"], "resumed from step %d" % stats["resumedFrom"] if stats["resumedFrom"] else "one run"),
         "- training loss (mean of the first / last 20 steps of this run): %s / %s" % (stats["lossFirst"], stats["lossLast"]),
     ]

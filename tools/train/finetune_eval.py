@@ -5,7 +5,8 @@ Writes tools/train/runs/finetune-eval/ (ignored): the photos' crops, data-N/blis
 held-out inputs + trimaps, packs/ftN (the fine-tuned packs), outputs-NAME/, metrics.json, card.md, grid.jpg.
 Stages (--stage, default all; each skips what is already there): prepare, clf, finetune, gen, score.
 
-- Photos: the terrain and building-skin textures of Debian's 0ad-data (0 A.D., photo-based textures, CC-BY-SA;
+- Photos: the terrain textures of Debian's 0ad-data (0 A.D., photo-based ground textures: sand, dirt, rock, grass,
+  cliffs, ice; CC-BY-SA;
   `apt-get install -y 0ad-data`). No package of the built-in model's sources (procedural surfaces for v1;
   tools/data/photos.py SOURCES and photo-*.txt for v2) is used. The photos are split by file-name group into
   three disjoint sets: fine-tuning examples, held-out evaluation photos, classifier photos.
@@ -45,7 +46,7 @@ TYPES = P.DEFECTS + ["blister"]
 BLISTER = len(P.DEFECTS)
 SKIP = re.compile(r"(_norm|_spec|_ao|_n\b|_s\b|normal|specular|mask|alpha|glow|icon|portrait|water|sky|shore|"
                   r"decal|preview|cursor|ui/|sprite|player|props/|particle|fog|cloud|shadow|road|path|grid|snow)", re.I)
-TEX_DIRS = ("art/textures/terrain/types/", "art/textures/skins/structural/")
+TEX_DIRS = ("art/textures/terrain/types/",)  # photo-based ground textures (the building skins are mostly UV atlases)
 
 
 def load_metrics():
@@ -95,6 +96,8 @@ def collect_photos():
         x = np.asarray(im.convert("RGB"))
         if x.std() < 8 or x.std(axis=(0, 1)).max() < 6:
             continue
+        if float((x.max(-1).astype(np.int16) - x.min(-1)).mean()) < 6:
+            continue  # grey: an occlusion / height map, not a colour photo
         if max(x.shape[:2]) > 1024:
             s = 1024 / max(x.shape[:2])
             x = np.asarray(Image.fromarray(x).resize((round(x.shape[1] * s), round(x.shape[0] * s)), Image.LANCZOS))
@@ -227,13 +230,20 @@ def stage_finetune(a, n):
     cmd = ["node", os.path.join(ROOT, "bin", "defect-studio.mjs"), "finetune", "--base", a.base, "--data",
            os.path.join(OUT, "data-%d" % n, "blister"), "--out", pack, "--minutes", str(a.minutes), "--steps", str(a.steps),
            "--threads", "1", "--progress", "json", "--id", "blister-ft%d" % n]
+    import resource
     t0 = time.time()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    la0 = os.getloadavg()[0]
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     wall = time.time() - t0
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (ru.ru_utime - ru0.ru_utime) + (ru.ru_stime - ru0.ru_stime)  # CLI + trainer, all processes
     if r.returncode != 0:
         print(r.stderr[-2000:]); raise SystemExit("finetune %d failed" % n)
     card = json.load(open(os.path.join(pack, "finetune.json")))
-    json.dump({"examples": n, "wall_seconds": round(wall, 1), "measured": card["measured"], "settings": card["settings"]},
+    json.dump({"examples": n, "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
+               "load_average_start_end": [round(la0, 1), round(os.getloadavg()[0], 1)],
+               "measured": card["measured"], "settings": card["settings"]},
               open(tj, "w"), indent=1)
     print("fine-tuned on %d examples: %.0f s wall, %s" % (n, wall, card["measured"]), flush=True)
 
@@ -297,19 +307,35 @@ def stage_score(a, names):
             entry["finetune"] = json.load(open(tj))
         res["packs"][name] = entry
     json.dump(res, open(os.path.join(OUT, "metrics.json"), "w"), indent=1)
-    rows = ["| pack | examples | fine-tune wall time | steps | fidelity (called blister) | colour \\|chroma\\| | seam ratio (median) | change in defect |",
+    rows = ["| pack | examples | fine-tune wall time (CPU time) | steps | fidelity (called blister) | colour \\|chroma\\| | seam ratio (median) | change in defect |",
             "|---|---|---|---|---|---|---|---|"]
     for name, e in res["packs"].items():
         ft = e.get("finetune")
         rows.append("| %s | %s | %s | %s | %.0f %% | %.2f | %.2f | %.1f |" % (
             "base (%s)" % os.path.basename(a.base) if name == "base" else name, ft["examples"] if ft else "-",
-            "%.1f min" % (ft["wall_seconds"] / 60) if ft else "-", ft["measured"]["steps"] if ft else "-",
+            "%.1f min (%.1f min)" % (ft["wall_seconds"] / 60, ft.get("cpu_seconds", 0) / 60) if ft else "-", ft["measured"]["steps"] if ft else "-",
             100 * e["fidelity_blister"], e["chroma_abs_mean"], e["seam_ratio_median"], e["mean_abs_change_in_defect"]))
     md = "\n".join(rows)
     open(os.path.join(OUT, "table.md"), "w").write(md + "\n")
     print(md)
     print(json.dumps(res["classifier_ceiling"]))
     grid(names, cases)
+    card = ["# Fine-tuning evaluation: a new defect (blister) on unseen photographs", "",
+            "Made by `nice -n 10 /usr/bin/python3 tools/train/finetune_eval.py` (see its docstring); base pack `%s`." % (
+                os.path.relpath(a.base, ROOT) if a.base.startswith(ROOT) else a.base), "",
+            "- photos (0ad-data terrain textures, split by name group): %s" % ", ".join(
+                "%s %d" % kv for kv in res["photos"].items()),
+            "- held-out cases: %d (one a held-out photo, 256x256, trimap = the exact mask of a blister rendered there, "
+            "prompt \"a blister\", one seed each, pack defaults, decoder adaptation on)" % len(cases),
+            "- classifier (9 types, trained on defects rendered on the classifier photos only): recognises %.0f %% of "
+            "blisters and %.0f %% of the eight other types rendered on the held-out photos" % (
+                100 * res["classifier_ceiling"]["blister_recall_on_rendered_held_out"],
+                100 * res["classifier_ceiling"]["accuracy_on_8_other_types_rendered_held_out"]), "", md, ""]
+    for name, e in res["packs"].items():
+        card.append("- %s: predicted types %s; generation %s" % (name, e["predicted"], e.get("generation")))
+        if e.get("finetune"):
+            card.append("  - fine-tune: %s" % json.dumps(e["finetune"]))
+    open(os.path.join(OUT, "card.md"), "w").write("\n".join(card) + "\n")
 
 
 def grid(names, cases, n=8, cs=96):
