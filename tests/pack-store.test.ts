@@ -8,17 +8,17 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, write
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { errorCode } from '../core/errors';
-import { PackError, PackFileError } from '../core/models/errors';
-import { loadPack } from '../core/models/pack';
-import { FetchPackSource, MemoryPackSource, type PackProgress, type PackSource } from '../core/models/pack-source';
-import { FsPackSource } from '../core/models/pack-source.node';
-import { createNodeRuntime } from '../core/models/ort-node.node';
-import { generate } from '../core/diffusion/pipeline';
-import { makeRequest, packDir } from '../../tests/helpers';
-import { FilesPackSource } from '../core/models/files-source';
-import { PackStore, quotaMessage } from './packStore';
-import { MemoryStoreBackend } from './storeBackend';
+import { errorCode } from '../src/core/errors';
+import { PackError, PackFileError } from '../src/core/models/errors';
+import { loadPack } from '../src/core/models/pack';
+import { FetchPackSource, MemoryPackSource, type PackProgress, type PackSource } from '../src/core/models/pack-source';
+import { FsPackSource } from '../src/core/models/pack-source.node.ts';
+import { createNodeRuntime } from '../src/core/models/ort-node.node.ts';
+import { generate } from '../src/core/diffusion/pipeline';
+import { makeRequest, packDir } from './helpers';
+import { FilesPackSource } from '../src/core/models/files-source';
+import { PackStore, quotaMessage } from '../src/worker/packStore';
+import { MemoryStoreBackend } from '../src/worker/storeBackend';
 
 const PACK = packDir('tiny-sd');
 const UNET = 'unet/model.onnx';
