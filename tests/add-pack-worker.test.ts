@@ -81,8 +81,8 @@ afterAll(() => {
 describe('addPack', () => {
   it('checks, then keeps a folder pack; a second add of the same pack keeps nothing new', async () => {
     const store = new RecordingStore();
-    const phases: AddProgress['phase'][] = [];
-    const r = await addPack(folder(packDir('tiny-sd'), 'tiny-sd'), runtime, store, (p) => phases.push(p.phase));
+    const phases: AddProgress['step'][] = [];
+    const r = await addPack(folder(packDir('tiny-sd'), 'tiny-sd'), runtime, store, (p) => phases.push(p.step));
     expect(r.already).toBe(false);
     expect(r.pack.id).toBe('tiny-sd');
     expect(store.puts).toBe(1);

@@ -1,8 +1,10 @@
 /** The status line of a pack download or load, from the core's one progress event (PackProgress). */
 import type { PackProgress } from '../worker/protocol';
 
+/** A size as people read download sizes (decimal units, like the pack messages): "3.20 MB", "11.0 MB", "2.13 GB". */
 export function mb(n: number): string {
-  return `${(n / 1048576).toFixed(n < 10 * 1048576 ? 2 : 1)} MB`;
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
+  return `${(n / 1e6).toFixed(n < 10e6 ? 2 : 1)} MB`;
 }
 
 const VERB: Record<PackProgress['phase'], string> = {

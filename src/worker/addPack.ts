@@ -5,7 +5,7 @@ import { checkPack } from '../core/models/check';
 import { PackError } from '../core/models/errors';
 import { MANIFEST_FILE } from '../core/models/manifest';
 import { FilesPackSource, type PackFileEntry } from '../core/models/files-source';
-import { FetchPackSource, type PackSource, type ReadLimits } from '../core/models/pack-source';
+import { FetchPackSource, type PackProgress, type PackSource, type ReadLimits } from '../core/models/pack-source';
 import type { Runtime } from '../core/models/runtime';
 import type { StoredPack } from './packStore';
 
@@ -18,16 +18,13 @@ export type KeptPack = StoredPack;
 /** The worker's pack store, as "Add model" uses it (the one store: src/worker/packStore.ts). */
 export interface PackKeeper {
   list(): Promise<KeptPack[]>;
-  put(source: PackSource, opts?: { onProgress?: (p: { loadedBytes: number; totalBytes: number; file: string }) => void }): Promise<KeptPack>;
+  put(source: PackSource, opts?: { onProgress?: (p: PackProgress) => void }): Promise<KeptPack>;
 }
 
-export type AddPhase = 'checking' | 'storing';
-export interface AddProgress {
-  phase: AddPhase;
-  loaded: number;
-  total: number;
-  file: string;
-}
+/** The step of adding a pack: the loader checking it, then the pack store keeping it. */
+export type AddStep = 'checking' | 'storing';
+/** Progress of "Add model": the core's one progress event (PackProgress) and the step it belongs to. */
+export type AddProgress = PackProgress & { step: AddStep };
 
 /**
  * Reads through to `inner` once and keeps what it read: a pack from a URL is downloaded once for the check
@@ -74,7 +71,7 @@ export async function addPack(
 ): Promise<{ pack: KeptPack; already: boolean }> {
   const source = originSource(origin);
   const check = await checkPack(source, runtime, {
-    onProgress: (e) => onProgress({ phase: 'checking', loaded: e.loadedBytes, total: e.totalBytes, file: e.file }),
+    onProgress: (e) => onProgress({ ...e, step: 'checking' }),
   });
   if (reservedIds.includes(check.manifest.id)) {
     // One stored copy per id: this one would replace the built-in model's.
@@ -83,7 +80,7 @@ export async function addPack(
   const same = (await keeper.list()).find((p) => p.complete && p.manifestSha256 === check.sha256);
   if (same) return { pack: same, already: true };
   const pack = await keeper.put(source, {
-    onProgress: (p) => onProgress({ phase: 'storing', loaded: p.loadedBytes, total: p.totalBytes, file: p.file }),
+    onProgress: (p) => onProgress({ ...p, step: 'storing' }),
   });
   return { pack, already: false };
 }

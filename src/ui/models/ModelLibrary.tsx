@@ -8,6 +8,7 @@ import { useGeneration } from '../generate/context';
 import { useMessages } from '../messages';
 import { NOT_ADDED, addModel, chooseModel, deleteModel, folderOrigin, mb, refreshLibrary } from './library';
 import { useLibrary } from './store';
+import { packProgressLine } from '../packProgress';
 
 const everyFile = () => true;
 
@@ -81,13 +82,10 @@ export function ModelList() {
 function AddProgressLine() {
   const adding = useLibrary((s) => s.adding);
   if (!adding) return null;
-  const what =
-    adding.phase === 'checking'
-      ? `Checking the pack: ${mb(adding.loaded)} of ${mb(adding.total)}${adding.file ? ` (${adding.file})` : ''}`
-      : `Storing: ${mb(adding.loaded)} of ${mb(adding.total)}`;
+  const what = `${adding.step === 'checking' ? 'Checking the pack' : 'Storing'}: ${packProgressLine(adding)}`;
   return (
     <div className="ds-col">
-      <progress aria-label="Adding model" max={adding.total || 1} value={adding.loaded} />
+      <progress aria-label="Adding model" max={adding.totalBytes || 1} value={adding.loadedBytes} />
       <div className="ds-muted" data-testid="add-model-progress">
         {what}
       </div>

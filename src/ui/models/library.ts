@@ -11,6 +11,7 @@ import type { GenerationController } from '../generate/controller';
 import { useSettings } from '../generate/stores';
 import { registerTestHook } from '../testHook';
 import { CHOSEN_MODEL_KEY, useLibrary } from './store';
+import { mb } from '../packProgress';
 
 /**
  * The worker that checks and stores packs: its own, not the generation worker, so a pack's check (every
@@ -36,9 +37,8 @@ export async function refreshLibrary(): Promise<void> {
   }
 }
 
-export function mb(n: number): string {
-  return n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : `${(n / 1e6).toFixed(2)} MB`;
-}
+/** Sizes in the model list: the one formatter of the pack progress line. */
+export { mb };
 
 /** Counters for tests: adds asked for and finished (refused or not), and the last outcome. */
 const adds = { started: 0, finished: 0, last: null as null | { ok: boolean; id?: string; message?: string } };
@@ -52,10 +52,10 @@ export async function addModel(origin: PackOrigin): Promise<boolean> {
   adds.started++;
   const messages = useMessages.getState();
   messages.clear('models');
-  useLibrary.setState({ adding: { phase: 'checking', loaded: 0, total: 0, file: '' } });
+  useLibrary.setState({ adding: { step: 'checking', phase: 'read', file: '', fileLoadedBytes: 0, fileTotalBytes: 0, loadedBytes: 0, totalBytes: 0 } });
   try {
-    const r = await libraryClient().addPack(origin, useSettings.getState().backend, [BUILTIN_MODEL_ID], (p) =>
-      useLibrary.setState({ adding: { phase: p.phase, loaded: p.loaded, total: p.total, file: p.file } }),
+    const r = await libraryClient().addPack(origin, useSettings.getState().backend, [BUILTIN_MODEL_ID], ({ type: _type, id: _id, ...progress }) =>
+      useLibrary.setState({ adding: progress }),
     );
     const p = r.added!;
     useLibrary.setState({ packs: r.packs, storage: r.storage, listed: true });
