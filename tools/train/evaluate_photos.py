@@ -110,25 +110,9 @@ def prepare(out):
 
 
 # ------------------------------------------------------------------------------------------ classifier
-def train_clf(path, epochs=6, data=None):
-    """Train the defect-type classifier on `data` (npz files of defect / ok / mask / dtype), save it to `path`."""
-    from evaluate import Clf, clf_input
-    if data is None:
-        # its own split (build_photo_cache.py --split clf) when built, else the UNet's photo training set: both
-        # are defects rendered on TRAINING photos only
-        p = os.path.join(HERE, "..", "data", "cache", "photo_clf.npz")
-        if not os.path.exists(p):
-            p = os.path.join(HERE, "..", "data", "cache", "photo_train.npz")
-        data = [p]
-    print("classifier data:", ", ".join(os.path.basename(p) for p in data), flush=True)
-    Xs, Ys = [], []
-    for p in data:
-        d = np.load(p)
-        Xs.append(clf_input(d["defect"], d["ok"], d["mask"]))
-        Ys.append(torch.from_numpy(d["dtype"].astype(np.int64)))
-    torch.manual_seed(0)
-    X, Y = torch.cat(Xs), torch.cat(Ys)
-    net = Clf()
+
+def fit_clf(net, X, Y, epochs, path):
+    """Trains the defect-type classifier (Adam, flips, lr x0.6 an epoch) and saves its weights to path."""
     opt = torch.optim.Adam(net.parameters(), 2e-3)
     n = len(X)
     for ep in range(epochs):
@@ -148,6 +132,42 @@ def train_clf(path, epochs=6, data=None):
         print("clf epoch %d loss %.3f" % (ep, loss.item()), flush=True)
     torch.save(net.state_dict(), path)
     return net
+
+
+def generate_cases(out, pack, steps=None):
+    """Generates out/cases.tsv with the CLI's generator (gen_cases.ts); writes and returns out/generation.json."""
+    cmd = ["node", "--import", "tsx", os.path.join(HERE, "gen_cases.ts"), os.path.join(out, "cases.tsv"), pack]
+    if steps:
+        cmd += ["--steps", str(steps)]
+    t0 = time.time()
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if r.returncode != 0:
+        print(r.stderr[-3000:]); raise SystemExit("generation failed")
+    gen_info = json.loads(r.stdout.strip().splitlines()[-1])
+    json.dump(gen_info, open(os.path.join(out, "generation.json"), "w"))
+    print("generated", gen_info, "in %.0fs" % (time.time() - t0), flush=True)
+    return gen_info
+
+def train_clf(path, epochs=6, data=None):
+    """Train the defect-type classifier on `data` (npz files of defect / ok / mask / dtype), save it to `path`."""
+    from evaluate import Clf, clf_input
+    if data is None:
+        # its own split (build_photo_cache.py --split clf) when built, else the UNet's photo training set: both
+        # are defects rendered on TRAINING photos only
+        p = os.path.join(HERE, "..", "data", "cache", "photo_clf.npz")
+        if not os.path.exists(p):
+            p = os.path.join(HERE, "..", "data", "cache", "photo_train.npz")
+        data = [p]
+    print("classifier data:", ", ".join(os.path.basename(p) for p in data), flush=True)
+    Xs, Ys = [], []
+    for p in data:
+        d = np.load(p)
+        Xs.append(clf_input(d["defect"], d["ok"], d["mask"]))
+        Ys.append(torch.from_numpy(d["dtype"].astype(np.int64)))
+    torch.manual_seed(0)
+    X, Y = torch.cat(Xs), torch.cat(Ys)
+    net = Clf()
+    return fit_clf(net, X, Y, epochs, path)
 
 
 def load_clf():
@@ -248,16 +268,7 @@ def main():
     ev, cases = prepare(out)
     gen_info = None
     if not a.skip_gen:
-        cmd = ["node", "--import", "tsx", os.path.join(HERE, "gen_cases.ts"), os.path.join(out, "cases.tsv"), a.pack]
-        if a.steps:
-            cmd += ["--steps", str(a.steps)]
-        t0 = time.time()
-        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-        if r.returncode != 0:
-            print(r.stderr[-3000:]); raise SystemExit("generation failed")
-        gen_info = json.loads(r.stdout.strip().splitlines()[-1])
-        json.dump(gen_info, open(os.path.join(out, "generation.json"), "w"))
-        print("generated", gen_info, "in %.0fs" % (time.time() - t0), flush=True)
+        gen_info = generate_cases(out, a.pack, a.steps)
         if a.gen_only:
             return
     elif os.path.exists(os.path.join(out, "generation.json")):

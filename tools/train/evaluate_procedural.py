@@ -18,7 +18,7 @@ the same cases by the same code:
 - MAD inside the defect (generated vs input), colour / seam (realism_metrics.measure), and a per-pixel
   check that the output equals the input outside the defect.
 """
-import argparse, json, os, subprocess, sys, time
+import argparse, json, os, sys
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
@@ -32,7 +32,7 @@ import procedural as P  # noqa: E402
 import vocab as V  # noqa: E402
 from train import load_split  # noqa: E402
 from evaluate import Clf, pick_eval  # noqa: E402
-from evaluate_photos import train_clf, predict, load_metrics  # noqa: E402
+from evaluate_photos import train_clf, predict, load_metrics, generate_cases  # noqa: E402
 
 OUT_ROOT = os.path.join(HERE, "runs", "proc-eval")
 CACHE = os.path.join(HERE, "..", "data", "cache")
@@ -110,14 +110,7 @@ def main():
     cases = prepare(out, ev, a.seeds)
     gen_info = None
     if not a.skip_gen:
-        cmd = ["node", "--import", "tsx", os.path.join(HERE, "gen_cases.ts"), os.path.join(out, "cases.tsv"), a.pack]
-        t0 = time.time()
-        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-        if r.returncode != 0:
-            print(r.stderr[-3000:]); raise SystemExit("generation failed")
-        gen_info = json.loads(r.stdout.strip().splitlines()[-1])
-        json.dump(gen_info, open(os.path.join(out, "generation.json"), "w"))
-        print("generated", gen_info, "in %.0fs" % (time.time() - t0), flush=True)
+        gen_info = generate_cases(out, a.pack)
     elif os.path.exists(os.path.join(out, "generation.json")):
         gen_info = json.load(open(os.path.join(out, "generation.json")))
     RM = load_metrics()

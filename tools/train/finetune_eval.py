@@ -32,7 +32,6 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "data"))
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 
 torch.set_num_threads(int(os.environ.get("DS_THREADS", "1")))
 import photos as PH  # noqa: E402
@@ -177,6 +176,7 @@ def clf_set(crops, per_type, seed):
 
 def stage_clf(a):
     from evaluate import Clf, clf_input
+    from evaluate_photos import fit_clf
     path = os.path.join(OUT, "clf.pt")
     if os.path.exists(path):
         return
@@ -188,23 +188,7 @@ def stage_clf(a):
     X = clf_input(bad, ok, m)
     Y = torch.from_numpy(y.astype(np.int64))
     net = Clf(len(TYPES))
-    opt = torch.optim.Adam(net.parameters(), 2e-3)
-    for ep in range(a.clf_epochs):
-        perm = torch.randperm(len(X))
-        net.train()
-        for j in range(0, len(X), 32):
-            b = perm[j:j + 32]
-            xb = X[b]
-            if np.random.rand() < 0.5:
-                xb = xb.flip(-1)
-            if np.random.rand() < 0.5:
-                xb = xb.flip(-2)
-            loss = F.cross_entropy(net(xb), Y[b])
-            opt.zero_grad(); loss.backward(); opt.step()
-        for g in opt.param_groups:
-            g["lr"] *= 0.6
-        print("clf epoch %d loss %.3f" % (ep, loss.item()), flush=True)
-    torch.save(net.state_dict(), path)
+    fit_clf(net, X, Y, a.clf_epochs, path)
 
 
 def load_clf():
