@@ -1,18 +1,12 @@
 /** Keyboard shortcuts, generated from the command table (src/ui/commands.ts). */
-import { useEffect, useRef } from 'react';
+import { useModalDialog } from './useModalDialog';
 import { commandHelp } from './commands';
 import { useUi } from './stores';
 
 export function HelpDialog() {
   const open = useUi((s) => s.helpOpen);
   const setOpen = useUi((s) => s.setHelpOpen);
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (open && !d.open) d.showModal?.();
-    if (!open && d.open) d.close();
-  }, [open]);
+  const ref = useModalDialog(open);
   return (
     <dialog ref={ref} className="ds-help" aria-labelledby="ds-help-title" onClose={() => setOpen(false)} onCancel={() => setOpen(false)}>
       <h2 id="ds-help-title">Keyboard shortcuts</h2>

@@ -8,6 +8,7 @@ import { useGeneration } from '../generate/context';
 import { useMessages } from '../messages';
 import { NOT_ADDED, addModel, chooseModel, deleteModel, folderOrigin, mb, refreshLibrary } from './library';
 import { useLibrary } from './store';
+import { useModalDialog } from '../useModalDialog';
 import { packProgressLine } from '../packProgress';
 
 const everyFile = () => true;
@@ -100,17 +101,11 @@ export function AddModelDialog() {
   const messages = useMessages((s) => s.messages);
   const error = messages.find((m) => m.source === 'models' && m.kind === 'error');
   const notice = messages.find((m) => m.source === 'models' && m.kind === 'notice');
-  const ref = useRef<HTMLDialogElement>(null);
+  const ref = useModalDialog(open);
   const input = useRef<HTMLInputElement>(null);
   const [url, setUrl] = useState('');
   const [dragOver, setDragOver] = useState(false);
   const urlId = useId();
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (open && !d.open) d.showModal?.();
-    if (!open && d.open) d.close();
-  }, [open]);
   const close = () => useLibrary.setState({ dialogOpen: false });
   const fail = (message: string) => {
     useMessages.getState().clear('models');
