@@ -113,7 +113,7 @@ async function load(m: LoadMessage) {
       bytes: Object.values(manifest.files).reduce((a, f) => a + f.bytes, 0),
       ms: performance.now() - t0,
       threads: engine.threads,
-      knownWords: engine.loaded.tokenizer.knownWords(),
+      vocabulary: engine.loaded.tokenizer.vocabulary(),
     });
   } catch (e) {
     const c = classifyError(e);

@@ -3,6 +3,7 @@
 import type { AdaptationReport, CropWindow, Stage } from '../core/diffusion/types';
 import { generationSettingsProblem, type GenerationSettings } from '../core/settings';
 import type { PackManifest } from '../core/models/manifest-types';
+import type { WordVocabulary } from '../core/models/tokenizers/types';
 import type { AddProgress, KeptPack, PackOrigin } from './addPack';
 import type { PackProgress } from '../core/models/pack-source';
 
@@ -97,8 +98,8 @@ export interface LoadedMessage {
   bytes: number;
   ms: number;
   threads: number;
-  /** The words the pack's tokenizer knows (word-level packs); null when it represents any text (CLIP BPE). */
-  knownWords: string[] | null;
+  /** The pack tokenizer's words and split rule (word-level packs); null when it represents any text (CLIP BPE). */
+  vocabulary: WordVocabulary | null;
 }
 export interface StepMessage {
   type: 'step';

@@ -1,14 +1,14 @@
 // The prompt's words that the loaded pack's tokenizer does not know ("not understood: rust, bracket"),
-// with the preset list one click away. The vocabulary comes from the worker (LoadedMessage.knownWords);
-// the split rule is the core tokenizer's own (unknownWords).
+// with the preset list one click away. The vocabulary and its split rule come from the worker
+// (LoadedMessage.vocabulary); the words are cut exactly as the pack's tokenizer cuts them (unknownWords).
 import { useMemo } from 'react';
 import { unknownWords } from '../../core/models/tokenizers';
 import { useModel } from './stores';
 
 export function UnknownPromptWords({ prompt, presetId }: { prompt: string; presetId: string | null }) {
-  const known = useModel((m) => m.knownWords);
-  const vocabulary = useMemo(() => (known ? new Set(known) : null), [known]);
-  const unknown = useMemo(() => (vocabulary ? unknownWords(prompt, vocabulary) : []), [prompt, vocabulary]);
+  const vocabulary = useModel((m) => m.vocabulary);
+  const known = useMemo(() => (vocabulary ? new Set(vocabulary.words) : null), [vocabulary]);
+  const unknown = useMemo(() => (vocabulary && known ? unknownWords(prompt, vocabulary, known) : []), [prompt, vocabulary, known]);
   if (unknown.length === 0) return null;
   const openPresets = () => {
     const el = presetId ? (document.getElementById(presetId) as HTMLSelectElement | null) : null;

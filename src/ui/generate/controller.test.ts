@@ -52,7 +52,7 @@ class MemoryTransport implements GenerationTransport {
     this.loads.push({ packUrl, backend });
     const id = this.nextId++;
     if (this.loadError) return Promise.reject(this.loadError);
-    return Promise.resolve({ type: 'loaded', id, backend: 'wasm', manifest, manifestSha256: 'ab'.repeat(32), fromCache: false, bytes: 1234, ms: 5, threads: 1, knownWords: ['a', 'scratch'] });
+    return Promise.resolve({ type: 'loaded', id, backend: 'wasm', manifest, manifestSha256: 'ab'.repeat(32), fromCache: false, bytes: 1234, ms: 5, threads: 1, vocabulary: { words: ['a', 'scratch'], split: '[^a-z]+', lowercase: true } });
   }
 
   generate(_image: RGBAImage, _trimap: Trimap, settings: Run['settings'], opts: Run['opts']) {
@@ -188,7 +188,7 @@ describe('GenerationController', () => {
     const r = p.transport().runs[0];
     expect(p.transport().loads).toEqual([{ packUrl: 'https://example.test/packs/tiny-sd/', backend: 'wasm' }]);
     expect(p.stores.useModel.getState().status).toBe('ready');
-    expect(p.stores.useModel.getState().knownWords).toEqual(['a', 'scratch']); // the pack's vocabulary, for the prompt's unknown-word marker
+    expect(p.stores.useModel.getState().vocabulary).toEqual({ words: ['a', 'scratch'], split: '[^a-z]+', lowercase: true }); // the pack's vocabulary, for the prompt's unknown-word marker
     expect(r.settings).toMatchObject({ steps: 3, prompt: 'a scratch', seed: 0 });
     p.transport().step(r);
     expect(p.stores.useRun.getState()).toMatchObject({ running: true, step: 1, totalSteps: 3, stage: 'free', previewFrames: 1 });

@@ -131,7 +131,7 @@ export class GenerationController {
           backendNote: m.backendNote ?? '',
           manifest: m.manifest,
           manifestSha256: m.manifestSha256,
-          knownWords: m.knownWords,
+          vocabulary: m.vocabulary,
           fromCache: m.fromCache,
           progress: null,
           threads: m.threads,

@@ -3,6 +3,7 @@ import { create } from 'zustand';
 import type { ActiveBackend, BackendSetting, GenerateSettings, PackProgress } from '../../worker/protocol';
 import type { PackManifest } from '../../core/models/manifest-types';
 import type { Stage } from '../../core/diffusion/types';
+import type { WordVocabulary } from '../../core/models/tokenizers/types';
 import {
   PACK_SETTING_KEYS,
   SETTING_KEYS,
@@ -133,8 +134,8 @@ export interface ModelState {
   backendNote: string;
   manifest: PackManifest | null;
   manifestSha256: string;
-  /** The loaded pack's vocabulary (LoadedMessage.knownWords): null = any text is understood. */
-  knownWords: string[] | null;
+  /** The loaded pack's vocabulary and split rule (LoadedMessage.vocabulary): null = any text is understood. */
+  vocabulary: WordVocabulary | null;
   threads: number;
   loadMs: number;
   error: string;
@@ -150,7 +151,7 @@ export const useModel = create<ModelState>(() => ({
   backendNote: '',
   manifest: null,
   manifestSha256: '',
-  knownWords: null,
+  vocabulary: null,
   threads: 1,
   loadMs: 0,
   error: '',

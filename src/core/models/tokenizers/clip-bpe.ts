@@ -141,7 +141,7 @@ export class ClipBpeTokenizer implements Tokenizer {
   }
 
   /** Byte-level BPE represents any text: nothing is "not understood". */
-  knownWords(): null {
+  vocabulary(): null {
     return null;
   }
 

@@ -1,3 +1,3 @@
-export type { Tokenizer } from './types';
+export type { Tokenizer, WordVocabulary } from './types';
 export { ClipBpeTokenizer, cleanText, bytesToUnicode } from './clip-bpe';
-export { WordLevelTokenizer, parseWordLevelConfig, splitWords, unknownWords, type WordLevelConfig } from './word-level';
+export { WordLevelTokenizer, parseWordLevelConfig, splitWords, unknownWords, DEFAULT_WORD_SPLIT, type WordLevelConfig } from './word-level';

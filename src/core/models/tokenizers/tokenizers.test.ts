@@ -5,6 +5,7 @@
  * The real CLIP vocabulary is read from ../shared/clip-tokenizer/ (outside the repo); those tests are
  * skipped where it is absent.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -105,10 +106,11 @@ describe('word-level tokenizer', () => {
     expect([...new Set(unkIdx)]).toEqual(tok.unknownWords(text));
     expect(tok.unknownWords('a scratch')).toEqual([]);
     expect(tok.unknownWords('')).toEqual([]);
-    // the page's path: the vocabulary list a loaded pack reports, specials excluded
-    const vocab = tok.knownWords();
-    expect(vocab).toContain('scratch');
-    expect(vocab.some((w) => w.startsWith('<'))).toBe(false);
+    // the page's path: the vocabulary a loaded pack reports (specials excluded) with its split rule
+    const vocab = tok.vocabulary();
+    expect(vocab.words).toContain('scratch');
+    expect(vocab.words.some((w) => w.startsWith('<'))).toBe(false);
+    expect(vocab.split).toBe('[^\\p{L}]+'); // this fixture's tokenizer.json has no split_regex: the default
     expect(unknownWords(text, vocab)).toEqual(tok.unknownWords(text));
     expect(splitWords('METAL-surface42wood')).toEqual(['metal', 'surface', 'wood']);
   });
@@ -116,5 +118,38 @@ describe('word-level tokenizer', () => {
   it('rejects a malformed tokenizer.json', () => {
     expect(() => parseWordLevelConfig({ type: 'bpe' })).toThrow(/word-level/);
     expect(() => parseWordLevelConfig({ type: 'word-level', vocab: {}, pad_id: 0 })).toThrow(/unk_id/);
+    const base = { type: 'word-level', vocab: {}, unk_id: 1, pad_id: 0 };
+    expect(() => parseWordLevelConfig({ ...base, split_regex: '[^a-z' })).toThrow(/split_regex.*not a valid regular expression/);
+    expect(() => parseWordLevelConfig({ ...base, split_regex: 'x*' })).toThrow(/split_regex.*empty string/);
+    expect(() => parseWordLevelConfig({ ...base, split_regex: 7 })).toThrow(/split_regex.*non-empty string/);
+  });
+});
+
+describe('the built-in pack cuts prompts exactly as its Python trainer did', () => {
+  const dir = join(process.cwd(), 'public', 'models', 'ds-surface-v1', 'tokenizer');
+  const json = JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+  const tok = new WordLevelTokenizer(parseWordLevelConfig(json));
+  // letters outside a-z are separators for the trainer (tools/train/vocab.py: [^a-z]+), not parts of words
+  const prompts = ['a scratch', 'A Wood surface, with a CRACK!', 'éraflure-dent', 'Überzug on metal', 'a ﬁne crack', 'naïve rust_dent', 'a ΚΡΑΚ dent', 'İron dent', '', '  --  '];
+
+  it('follows the split_regex it declares, and its own examples', () => {
+    expect(json.split_regex).toBe('[^a-z]+');
+    expect(tok.words('éraflure-dent')).toEqual(['raflure', 'dent']);
+    expect(tok.vocabulary().split).toBe('[^a-z]+');
+    expect(tok.unknownWords('Überzug on a dent')).toEqual(['berzug']);
+    for (const [text, ids] of Object.entries(json.examples as Record<string, number[]>)) {
+      expect(tok.encode(text).slice(0, ids.length), text).toEqual(ids);
+    }
+  });
+
+  const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'pass']).status === 0);
+  // (the words, not the ids: vocab.py's vocabulary is the one being trained, which may be newer than the shipped pack's)
+  it.skipIf(!python)('cuts every prompt into the words of tools/train/vocab.py.words, non-ASCII ones included', () => {
+    const code = 'import json,sys; sys.path.insert(0, "tools/train"); import vocab; print(json.dumps([vocab.words(t) for t in json.load(sys.stdin)]))';
+    const r = spawnSync(python!, ['-c', code], { input: JSON.stringify(prompts), encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    const pyWords = JSON.parse(r.stdout) as string[][];
+    expect(pyWords[2]).toEqual(['raflure', 'dent']);
+    expect(prompts.map((t) => tok.words(t))).toEqual(pyWords);
   });
 });

@@ -5,8 +5,16 @@ export interface Tokenizer {
   /** Token ids with start/end tokens, truncated and padded to maxLength. */
   encode(text: string): number[];
   /**
-   * The words a closed (word-level) vocabulary knows, so the page can mark the prompt's unknown words;
-   * null when the tokenizer represents any text (CLIP BPE falls back to bytes).
+   * A closed (word-level) vocabulary with its split rule, so the page can mark the prompt's unknown words
+   * exactly as encode() reads them; null when the tokenizer represents any text (CLIP BPE falls back to bytes).
    */
-  knownWords(): string[] | null;
+  vocabulary(): WordVocabulary | null;
+}
+
+/** The words a word-level tokenizer knows and the rule that cuts a prompt into words (see splitWords). */
+export interface WordVocabulary {
+  words: string[];
+  /** Regular expression source (compiled with the `u` flag) of the separators between words. */
+  split: string;
+  lowercase: boolean;
 }
