@@ -9,6 +9,18 @@ space does not change and the UNet / text encoder continue from their previous w
   2. else the committed compact checkpoint tools/train/checkpoints/ds-surface-v2-ema.pt (EMA weights, fp16),
   3. else the shipped pack's ONNX weights (tools/train/from_onnx.py), text embeddings remapped to the new vocab.
 Checkpoints every --save-every minutes: runs/v2/unet.pt (full) and runs/v2/compact.pt (EMA, fp16, what gets committed).
+
+--recipe v3 (tools/train/run_v3.sh; issue 9's third generation, MODEL.md "v3 recipe") trains in runs/v3/ and changes:
+  - the loss: each sample's epsilon error is the mean over its defect cells (defect mask max-pooled 3x3) times
+    --defect-share plus the mean over the other cells times (1 - share), so a scratch of 20 latent cells weighs as
+    much as a stain of 300 (v2: cells weighted 1 + 2 * defect, so a batch's gradient was mostly its big defects);
+    times min-SNR weighting (--min-snr GAMMA, default 5: min(SNR, GAMMA) / SNR), so the last, nearly noise-free
+    tenth of the schedule (t < ~120, where the error inside a defect is 10-40x that of t >= 600) no longer dominates;
+  - batches: photo samples are drawn with per-type weights (--type-weights, default more cracks / dents / cuts / folds);
+  - the warm-up runs only when the optimiser starts fresh, not again at every resume;
+  - resumes from runs/v3/unet.pt, else checkpoints/ds-surface-v3-ema.pt, else runs/v2/unet.pt (raw + EMA weights,
+    fresh optimiser), else checkpoints/ds-surface-v2-ema.pt, else the v1 pack; the step count continues v2's.
+  - its latent cache is runs/v3/latents.pt when built (--stage cache --recipe v3), else v2's.
 """
 import argparse, math, os, sys, time
 import numpy as np
@@ -26,10 +38,20 @@ import contextnorm as CN  # noqa: E402
 from train import to_t, cond_maps, sd_alphas_cumprod, save_ckpt, sample_crops, diffusion_loss  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-RUNS = os.path.join(os.environ.get("DS_RUNS", os.path.join(HERE, "runs")), "v2")
+RUNS_ROOT = os.environ.get("DS_RUNS", os.path.join(HERE, "runs"))
+RUNS = os.path.join(RUNS_ROOT, "v2")
 CACHE = os.path.join(HERE, "..", "data", "cache")
 PACK_V1 = os.path.join(ROOT, "public", "models", "ds-surface-v1")
 COMPACT = os.path.join(HERE, "checkpoints", "ds-surface-v2-ema.pt")
+COMPACT_V2 = COMPACT
+TYPE_WEIGHTS_V3 = "scratch=1.5,crack=2,hole=1,stain=1,dent=2,cut=1.5,color=1,fold=2"
+
+
+def use_recipe(recipe):
+    """Points RUNS / COMPACT at the recipe's run folder and committed checkpoint."""
+    global RUNS, COMPACT
+    RUNS = os.path.join(RUNS_ROOT, recipe)
+    COMPACT = os.path.join(HERE, "checkpoints", "ds-surface-%s-ema.pt" % recipe)
 
 
 def log(msg):
@@ -109,15 +131,23 @@ def init_models():
     """(te, un, ema_te, ema_un, step, source) from the best available starting point (module docstring)."""
     te, un = TextEncoder(len(V.VOCAB)), UNet()
     ema_te, ema_un = TextEncoder(len(V.VOCAB)), UNet()
-    if os.path.exists(COMPACT):
-        c = torch.load(COMPACT)
+    v2_full = os.path.join(RUNS_ROOT, "v2", "unet.pt")
+    if COMPACT != COMPACT_V2 and not os.path.exists(COMPACT) and os.path.exists(v2_full):
+        s = torch.load(v2_full)  # a new recipe continues the v2 run's latest weights (its optimiser state is not reused)
+        te.load_state_dict(s["te"]); un.load_state_dict(s["unet"])
+        ema_te.load_state_dict(s["ema_te"]); ema_un.load_state_dict(s["ema_unet"])
+        return te, un, ema_te, ema_un, int(s["step"]), "v2 full checkpoint %s (step %d)" % (os.path.relpath(v2_full, ROOT), s["step"])
+    for path in ([COMPACT, COMPACT_V2] if COMPACT != COMPACT_V2 else [COMPACT]):
+        if not os.path.exists(path):
+            continue
+        c = torch.load(path)
         if c.get("vocab") != V.VOCAB:
             raise SystemExit("the compact checkpoint's vocabulary differs from vocab.py: remap before resuming")
         for m in (te, ema_te):
             m.load_state_dict({k: v.float() for k, v in c["te"].items()})
         for m in (un, ema_un):
             m.load_state_dict({k: v.float() for k, v in c["unet"].items()})
-        return te, un, ema_te, ema_un, int(c["step"]), "compact checkpoint %s" % os.path.relpath(COMPACT, ROOT)
+        return te, un, ema_te, ema_un, int(c["step"]), "compact checkpoint %s" % os.path.relpath(path, ROOT)
     from from_onnx import load_pack_weights, remap_text_encoder
     _, te1, un1, _, vocab1 = load_pack_weights(PACK_V1)
     te2 = remap_text_encoder(te1, vocab1, V.WORD2ID)
@@ -134,9 +164,40 @@ def save_compact(path, ema_te, ema_un, step, scale, extra):
               context_norm=True, **extra)
 
 
+def parse_type_weights(spec):
+    import procedural as P
+    w = np.ones(len(P.DEFECTS))
+    for part in filter(None, spec.split(",")):
+        k, v = part.split("=")
+        w[P.DEFECTS.index(k.strip())] = float(v)
+    return w
+
+
+def loss_v3(un, ctx, z0, zm, dm, om, ac, rng, share, gamma):
+    """Per-sample normalised epsilon loss (module docstring): returns (loss, v2-weighted loss for the log)."""
+    t = torch.from_numpy(rng.integers(0, 1000, len(z0))).long()
+    noise = torch.randn_like(z0)
+    acs = ac[t][:, None, None, None]
+    zt = acs.sqrt() * z0 + (1 - acs).sqrt() * noise
+    eps = un(torch.cat([zt, dm, om, zm], 1), t, ctx)
+    err = ((eps - noise) ** 2).mean(1)
+    ins = (F.max_pool2d(dm, 3, 1, 1)[:, 0] > 0).float()
+    li = (err * ins).sum((1, 2)) / ins.sum((1, 2)).clamp(min=1)
+    lo = (err * (1 - ins)).sum((1, 2)) / (1 - ins).sum((1, 2)).clamp(min=1)
+    per = share * li + (1 - share) * lo
+    if gamma > 0:
+        snr = ac[t] / (1 - ac[t])
+        per = per * snr.clamp(max=gamma) / snr
+    w = 1 + 2 * ins
+    return per.mean(), float((err * w).sum() / w.sum())
+
+
 def stage_unet(a):
     torch.manual_seed(a.seed)
-    L = torch.load(os.path.join(RUNS, "latents.pt"))
+    lat = os.path.join(RUNS, "latents.pt")
+    if not os.path.exists(lat):
+        lat = os.path.join(RUNS_ROOT, "v2", "latents.pt")
+    L = torch.load(lat)
     tr, scale = L["train"], L["latent_scale"]
     N = len(tr["z"])
     photo_idx = torch.nonzero(tr["photo"]).flatten().numpy()
@@ -147,18 +208,35 @@ def stage_unet(a):
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
     hours = 0.0
     v1_steps = 2350
+    fresh_opt = True
+    recipe_start = step
     if os.path.exists(ck):
         s = torch.load(ck)
         te.load_state_dict(s["te"]); un.load_state_dict(s["unet"]); opt.load_state_dict(s["opt"])
         ema_te.load_state_dict(s["ema_te"]); ema_un.load_state_dict(s["ema_unet"]); step = s["step"]
         hours = s.get("hours", 0.0)
+        recipe_start = s.get("recipe_start", recipe_start)
+        fresh_opt = a.recipe == "v2"  # v2 kept its warm-up at every resume (as measured); v3 warms up once
         source = "full checkpoint %s" % os.path.relpath(ck, ROOT)
-    elif os.path.exists(COMPACT):
-        hours = float(torch.load(COMPACT).get("hours", 0.0))
+    else:
+        for path in (COMPACT, COMPACT_V2, os.path.join(RUNS_ROOT, "v2", "unet.pt")):
+            if os.path.exists(path):
+                c = torch.load(path)
+                hours = float(c.get("hours", 0.0))
+                recipe_start = int(c.get("recipe_start", step)) if path == COMPACT else step
+                break
+    tw = parse_type_weights(a.type_weights) if a.recipe != "v2" else np.ones(8)
+    pw = tw[tr["dtype"][photo_idx].numpy()] if len(photo_idx) else None
+    pw = pw / pw.sum() if pw is not None else None
     rng = np.random.default_rng([a.seed, step])
-    log("start at step %d from %s; %d latents (%d photo, %d procedural); unet %.2fM text %.2fM; lr %.1e" % (
-        step, source, N, len(photo_idx), len(proc_idx), sum(p.numel() for p in un.parameters()) / 1e6,
+    log("start at step %d from %s; %d latents (%d photo, %d procedural) from %s; unet %.2fM text %.2fM; lr %.1e" % (
+        step, source, N, len(photo_idx), len(proc_idx), os.path.relpath(lat, ROOT), sum(p.numel() for p in un.parameters()) / 1e6,
         sum(p.numel() for p in te.parameters()) / 1e6, a.lr))
+    if a.recipe != "v2":
+        log("recipe %s (since step %d): defect share %.2f, min-SNR %s, type weights %s, warm-up %s, ema %.4f, photo %.2f" % (
+            a.recipe, recipe_start, a.defect_share, a.min_snr or "off", a.type_weights,
+            "%d steps" % a.warmup if fresh_opt else "none (optimiser resumed)", a.ema, a.photo_frac))
+    losses2 = []
     ac = sd_alphas_cumprod()
     cs = a.crop
     H = tr["z"].shape[-1]
@@ -169,14 +247,22 @@ def stage_unet(a):
     step0 = step
     losses = []
     while time.time() < t_end:
-        lr = a.lr * min(1.0, (step - step0 + 1) / a.warmup)
+        lr = a.lr * min(1.0, (step - step0 + 1) / a.warmup) if fresh_opt else a.lr
         for g in opt.param_groups:
             g["lr"] = lr
         use_photo = rng.random(a.bs) < a.photo_frac
-        idx = [int(photo_idx[rng.integers(0, len(photo_idx))]) if (p and len(photo_idx)) or not len(proc_idx)
-               else int(proc_idx[rng.integers(0, len(proc_idx))]) for p in use_photo]
+        if a.recipe == "v2":
+            idx = [int(photo_idx[rng.integers(0, len(photo_idx))]) if (p and len(photo_idx)) or not len(proc_idx)
+                   else int(proc_idx[rng.integers(0, len(proc_idx))]) for p in use_photo]
+        else:
+            idx = [int(rng.choice(photo_idx, p=pw)) if (p and len(photo_idx)) or not len(proc_idx)
+                   else int(proc_idx[rng.integers(0, len(proc_idx))]) for p in use_photo]
         z0, zm, dm, om, ids = sample_crops(tr, idx, dmb, cs, H, scale, rng)
-        loss = diffusion_loss(un, te(ids), z0, zm, dm, om, ac, rng)
+        if a.recipe == "v2":
+            loss = diffusion_loss(un, te(ids), z0, zm, dm, om, ac, rng)
+        else:
+            loss, l2 = loss_v3(un, te(ids), z0, zm, dm, om, ac, rng, a.defect_share, a.min_snr)
+            losses2.append(l2)
         opt.zero_grad(); loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
@@ -191,18 +277,21 @@ def stage_unet(a):
                 for p, q in zip(m.parameters(), e.parameters()):
                     q.mul_(d).add_(p.detach(), alpha=1 - d)
         if step % 50 == 0:
-            log("step %d lr %.1e loss %.4f (mean of last 50) %.2f s/step" % (step, lr, float(np.mean(losses[-50:])),
+            extra_l = " (v2-weighted %.4f)" % float(np.mean(losses2[-50:])) if losses2 else ""
+            log("step %d lr %.1e loss %.4f%s (mean of last 50) %.2f s/step" % (step, lr, float(np.mean(losses[-50:])), extra_l,
                                                                        (now - t_end + a.minutes * 60) / max(step - step0, 1)))
         if now - t_save > a.save_every * 60:
-            extra = dict(hours=hours, v1_steps=v1_steps, loss50=float(np.mean(losses[-50:])))
+            extra = dict(hours=hours, v1_steps=v1_steps, loss50=float(np.mean(losses[-50:])), recipe=a.recipe,
+                         recipe_start=recipe_start)
             save_ckpt(ck, te=te.state_dict(), unet=un.state_dict(), opt=opt.state_dict(), ema_te=ema_te.state_dict(),
-                      ema_unet=ema_un.state_dict(), step=step, latent_scale=scale, hours=hours)
+                      ema_unet=ema_un.state_dict(), step=step, latent_scale=scale, hours=hours, recipe_start=recipe_start)
             save_compact(os.path.join(RUNS, "compact.pt"), ema_te, ema_un, step, scale, extra)
             t_save = time.time()
             log("ckpt step %d (%.2f h of v2 training)" % (step, hours))
-    extra = dict(hours=hours, v1_steps=v1_steps, loss50=float(np.mean(losses[-50:])) if losses else None)
+    extra = dict(hours=hours, v1_steps=v1_steps, loss50=float(np.mean(losses[-50:])) if losses else None, recipe=a.recipe,
+                 recipe_start=recipe_start)
     save_ckpt(ck, te=te.state_dict(), unet=un.state_dict(), opt=opt.state_dict(), ema_te=ema_te.state_dict(),
-              ema_unet=ema_un.state_dict(), step=step, latent_scale=scale, hours=hours)
+              ema_unet=ema_un.state_dict(), step=step, latent_scale=scale, hours=hours, recipe_start=recipe_start)
     save_compact(os.path.join(RUNS, "compact.pt"), ema_te, ema_un, step, scale, extra)
     log("done step %d" % step)
 
@@ -222,7 +311,12 @@ def main():
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--ema", type=float, default=0.998)
     ap.add_argument("--photo-frac", type=float, default=0.8)
+    ap.add_argument("--recipe", default="v2", choices=["v2", "v3"])
+    ap.add_argument("--defect-share", type=float, default=0.5, help="v3: share of each sample's loss on its defect cells")
+    ap.add_argument("--min-snr", type=float, default=5.0, help="v3: min-SNR gamma (0 = off)")
+    ap.add_argument("--type-weights", default=TYPE_WEIGHTS_V3, help="v3: sampling weights of the photo samples' types")
     a = ap.parse_args()
+    use_recipe(a.recipe)
     os.makedirs(RUNS, exist_ok=True)
     {"cache": stage_cache, "unet": stage_unet}[a.stage](a)
 
