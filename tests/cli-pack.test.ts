@@ -32,7 +32,9 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('defect-studio pack', () => {
-  for (const name of PACK_NAMES) {
+  // tiny-sd-fp16w: every weight stored as fp16 and cast to fp32 in the graph; its hand-made manifest's
+  // per-model fields are computed by tools/make-test-packs.py with the onnx package, independently of `pack`.
+  for (const name of [...PACK_NAMES, 'tiny-sd-fp16w']) {
     it(`rebuilds ${name}'s manifest from the export, loads and generates the same pixels`, async () => {
       const from = exportOf(name, join(dir, `${name}-export`));
       const out = join(dir, `${name}-pack`);
@@ -42,6 +44,17 @@ describe('defect-studio pack', () => {
       expect(made).toEqual(manifest);
       for (const k of ['conditioning', 'concatChannels', 'resolution', 'latentChannels', 'vaeScaleFactor', 'latentScale', 'tokenizer', 'files'] as const) {
         expect(made[k], k).toEqual(orig[k]);
+      }
+      // Every model gets its weight fields; the fp32 packs (tiny-inpaint-fp16 too: fp16 I/O, fp32 weights)
+      // need at run time exactly their files' bytes.
+      const models = Object.keys(made.models ?? {}).sort();
+      expect(models).toEqual(Object.keys(made.files).filter((f) => f.endsWith('/model.onnx')).map((f) => f.split('/')[0]).sort());
+      if (orig.models) expect(made.models).toEqual(orig.models);
+      else {
+        for (const m of models) {
+          const fileBytes = Object.entries(made.files).filter(([f]) => f.startsWith(`${m}/`) && /\.onnx(_data)?$/.test(f)).reduce((a, [, f]) => a + f.bytes, 0);
+          expect(made.models![m as 'unet'], m).toEqual({ weightType: 'float32', castToFloat32Bytes: 0, runtimeBytes: fileBytes });
+        }
       }
       // The result loads with the core loader (every size and sha256 checked) and generates exactly what
       // the hand-made pack generates for the same request.
@@ -59,6 +72,21 @@ describe('defect-studio pack', () => {
       }
     }, 120_000);
   }
+
+  it('writes the weight fields of an fp16-weight export: float16, the cast bytes, run-time bytes = files + cast bytes', async () => {
+    const from = exportOf('tiny-sd-fp16w', join(dir, 'fp16w-fields-export'));
+    const { manifest } = await makePack({ from, out: join(dir, 'fp16w-fields-pack') });
+    const fp32 = parseManifest(readFileSync(join(packDir('tiny-sd'), 'defect-studio.json'), 'utf8'));
+    for (const m of ['unet', 'text_encoder', 'vae_encoder', 'vae_decoder'] as const) {
+      const info = manifest.models![m]!;
+      const file = manifest.files[`${m}/model.onnx`].bytes;
+      expect(info.weightType, m).toBe('float16');
+      expect(info.runtimeBytes, m).toBe(file + info.castToFloat32Bytes);
+      // Half the fp32 weights are stored; the run-time size is back near the fp32 file's.
+      expect(file, m).toBeLessThan(0.7 * fp32.files[`${m}/model.onnx`].bytes);
+      expect(info.runtimeBytes, m).toBeGreaterThan(0.9 * fp32.files[`${m}/model.onnx`].bytes);
+    }
+  });
 
   it('reads resolution, scale factor and scaling factor from the diffusers configs when they are there', async () => {
     const from = exportOf('tiny-sd', join(dir, 'cfg-export'));

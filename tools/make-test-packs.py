@@ -2,6 +2,7 @@
 """Generate tiny random-weight model packs in the Optimum/diffusers ONNX layout for the tests.
 
 Run with Debian's torch:  /usr/bin/python3 tools/make-test-packs.py  (writes tests/fixtures/packs/<name>/)
+(`--only tiny-sd-fp16w` makes only that pack, from the committed tiny-sd.)
 The packs are committed; CI never runs this script. Tensor names follow real Optimum exports:
   text_encoder: input_ids -> last_hidden_state, pooler_output
   unet:         sample, timestep, encoder_hidden_states [, ControlNet residuals] -> out_sample
@@ -364,8 +365,100 @@ def make_pack(name, *, conditioning, concat=None, resolution, factor, lat_ch=4, 
     print(f'{name}: {len(files)} files, {total / 1024:.0f} KiB', file=sys.stderr)
 
 
+FLOAT16 = onnx.TensorProto.FLOAT16
+FLOAT = onnx.TensorProto.FLOAT
+MODELS = ('unet', 'controlnet', 'text_encoder', 'vae_encoder', 'vae_decoder')
+
+
+def cast_fp16_weights(m):
+    """Every float initializer stored as fp16 and cast back to fp32 where it is used (as tools/make-fullsize-packs.py
+    makes its fp16 packs: fp16 download and storage, an fp32 body ORT's CPU EP can run)."""
+    from onnx import helper, numpy_helper
+    g = m.graph
+    keep, casts = [], []
+    for init in g.initializer:
+        if init.data_type == FLOAT and init.name:
+            half = numpy_helper.from_array(numpy_helper.to_array(init).astype('float16'), init.name + '_fp16')
+            keep.append(half)
+            casts.append(helper.make_node('Cast', [half.name], [init.name], to=FLOAT, name=init.name + '_cast'))
+        else:
+            keep.append(init)
+    del g.initializer[:]
+    g.initializer.extend(keep)
+    nodes = casts + list(g.node)
+    del g.node[:]
+    g.node.extend(nodes)
+    return m
+
+
+def weight_fields(model_path, file_bytes):
+    """The manifest's per-model fields (README, pack contract: "models"), computed here independently of
+    `defect-studio pack`: the float type holding most initializer bytes, the bytes of 16-bit weights the graph
+    casts to float32, and the run-time bytes (file bytes + those cast bytes, each such weight kept as float32)."""
+    m = onnx.load(model_path)
+    size = {FLOAT: 4, FLOAT16: 2, onnx.TensorProto.BFLOAT16: 2, onnx.TensorProto.DOUBLE: 8}
+    names = {FLOAT: 'float32', FLOAT16: 'float16', onnx.TensorProto.BFLOAT16: 'bfloat16', onnx.TensorProto.DOUBLE: 'float64'}
+    inits = {}
+    by_type = {}
+    for t in m.graph.initializer:
+        if t.data_type in size:
+            b = math.prod(t.dims) * size[t.data_type]
+            inits[t.name] = (t.data_type, b)
+            by_type[t.data_type] = by_type.get(t.data_type, 0) + b
+    cast = set()
+    for n in m.graph.node:
+        to = [a.i for a in n.attribute if a.name == 'to']
+        if n.op_type == 'Cast' and n.domain in ('', 'ai.onnx') and to == [FLOAT] and n.input and \
+                inits.get(n.input[0], (0,))[0] in (FLOAT16, onnx.TensorProto.BFLOAT16):
+            cast.add(n.input[0])
+    cast_bytes = sum(inits[c][1] for c in cast)
+    top = max(by_type.items(), key=lambda kv: kv[1])[0] if by_type else FLOAT
+    return {'weightType': names[top], 'castToFloat32Bytes': cast_bytes, 'runtimeBytes': file_bytes + cast_bytes}
+
+
+def fp16_weights_pack(src, name, description):
+    """A pack made from `src` with every model's float weights stored as fp16 and cast to fp32 in the graph, and
+    the manifest's per-model weight fields (README, pack contract)."""
+    srcdir, out = os.path.join(ROOT, src), os.path.join(ROOT, name)
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(srcdir, out)
+    with open(os.path.join(srcdir, 'defect-studio.json')) as f:
+        manifest = json.load(f)
+    for model in MODELS:
+        p = os.path.join(out, model, 'model.onnx')
+        if os.path.exists(p):
+            onnx.save_model(cast_fp16_weights(onnx.load(p)), p)
+    files = {}
+    for dirpath, _, names in os.walk(out):
+        for n in sorted(names):
+            p = os.path.join(dirpath, n)
+            rel = os.path.relpath(p, out).replace(os.sep, '/')
+            if rel != 'defect-studio.json':
+                files[rel] = {'bytes': os.path.getsize(p), 'sha256': sha256(p)}
+    models = {}
+    for model in MODELS:
+        p = os.path.join(out, model, 'model.onnx')
+        if os.path.exists(p):
+            fb = sum(v['bytes'] for k, v in files.items() if k.startswith(model + '/') and
+                     (k.endswith('.onnx') or k.endswith('_data')))
+            models[model] = weight_fields(p, fb)
+    manifest.update({'id': name, 'name': name.replace('-', ' '), 'description': description,
+                     'files': dict(sorted(files.items())), 'models': models})
+    with open(os.path.join(out, 'defect-studio.json'), 'w') as f:
+        json.dump(manifest, f, indent=1)
+    print(f'{name}: {len(files)} files, {sum(v["bytes"] for v in files.values()) / 1024:.0f} KiB', file=sys.stderr)
+
+
+FP16_WEIGHTS = ('tiny-sd-fp16w', 'tiny-sd',
+                'tiny-sd with every weight stored as fp16 and cast to fp32 inside the graph (the layout of the '
+                'full-size fp16 test packs); manifest with per-model weight fields.')
+
+
 def main():
     torch.set_num_threads(1)
+    if sys.argv[1:] == ['--only', FP16_WEIGHTS[0]]:  # from the committed tiny-sd, without rebuilding the others
+        fp16_weights_pack(FP16_WEIGHTS[1], FP16_WEIGHTS[0], FP16_WEIGHTS[2])
+        return
     make_pack('tiny-sd', conditioning='none', resolution=64, factor=8,
               description='SD-1.5-like: 4-channel UNet, CLIP BPE (tiny vocabulary), fp32, int64 ids and timestep.')
     make_pack('tiny-inpaint-fp16', conditioning='concat', concat=['mask', 'masked_image_latent'], resolution=64,
@@ -378,6 +471,7 @@ def main():
     make_pack('tiny-builtin', conditioning='concat', concat=['defect_mask', 'object_mask', 'masked_image_latent'],
               resolution=32, factor=4, tokenizer='word-level',
               description='Built-in-like: 4x VAE, 10-channel concat UNet, word-level tokenizer, fp32 (WebGPU e2e).')
+    fp16_weights_pack(FP16_WEIGHTS[1], FP16_WEIGHTS[0], FP16_WEIGHTS[2])
 
 
 if __name__ == '__main__':

@@ -18,15 +18,16 @@ import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync, rea
 import { copyFile, link, mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PackError } from '../core/models/errors';
-import { MANIFEST_FILE, requiredFiles } from '../core/models/manifest';
-import type { PackManifest } from '../core/models/manifest-types';
-import { findFinalConv, readGraph, type GraphView, type ValueInfoView } from '../core/models/onnx';
+import { MANIFEST_FILE, PACK_MODELS, modelOfFile, requiredFiles } from '../core/models/manifest';
+import type { PackManifest, PackModelInfo, PackModelName } from '../core/models/manifest-types';
+import { findFinalConv, readGraph, weightSummary, type GraphView, type ValueInfoView } from '../core/models/onnx';
 import { UsageError, parseFlags } from './args';
 import { writeFileAtomic } from './atomic';
 
 export const PACK_USAGE = `usage: defect-studio pack --from EXPORT_DIR --out PACK_DIR [--id ID] [--name NAME] [--resolution N] [--copy]
   Makes a DefectStudio pack from an Optimum ONNX export (optimum-cli export onnx ...): links or copies its
-  files, writes defect-studio.json (sizes, sha256s, conditioning read from the UNet). --copy: never hard-link.`;
+  files, writes defect-studio.json (sizes, sha256s, conditioning read from the UNet, each model's weight type and
+  run-time size). --copy: never hard-link.`;
 
 /** Latent -> RGB preview of SD 1.x / 2.x latents (the rows of the 4 latent channels). */
 const SD_PREVIEW: number[][] = [
@@ -201,6 +202,23 @@ export function describeExport(from: string, files: string[], opts: Pick<PackOpt
   return m;
 }
 
+/**
+ * The manifest's `models`: per model, the type of its weights, the bytes of 16-bit weights its graph casts
+ * to float32 and its run-time bytes (its files plus those cast bytes), read from each graph (weightSummary;
+ * no tensor data is decoded). One graph in memory at a time.
+ */
+export function describeModels(from: string, files: string[]): NonNullable<PackManifest['models']> {
+  const out: Partial<Record<PackModelName, PackModelInfo>> = {};
+  for (const model of PACK_MODELS) {
+    const file = `${model}/model.onnx`;
+    if (!files.includes(file)) continue;
+    const w = weightSummary(graphOf(from, file));
+    const fileBytes = files.filter((f) => modelOfFile(f) === model).reduce((a, f) => a + statSync(join(from, f)).size, 0);
+    out[model] = { weightType: w.weightType, castToFloat32Bytes: w.castToFloat32Bytes, runtimeBytes: fileBytes + w.castToFloat32Bytes };
+  }
+  return out;
+}
+
 /** Can the project's decoder edit (stage 3) be made on this decoder? Null when yes, else why not. */
 function checkDecoder(from: string, files: string[]): string | null {
   const ext = externalData(files, 'vae_decoder');
@@ -229,6 +247,7 @@ export async function makePack(opts: PackOptions): Promise<PackResult> {
   const files = listFiles(from);
   const base = describeExport(from, files, opts);
   const adaptationNotice = checkDecoder(from, files);
+  const models = describeModels(from, files);
 
   await mkdir(dirname(out), { recursive: true });
   const tmp = join(dirname(out), `.${basename(out)}.ds-new-${randomBytes(6).toString('hex')}`);
@@ -254,7 +273,7 @@ export async function makePack(opts: PackOptions): Promise<PackResult> {
       entries[f] = { bytes, sha256: await sha256File(dst) };
       totalBytes += bytes;
     }
-    const manifest: PackManifest = { ...base, files: entries };
+    const manifest: PackManifest = { ...base, models, files: entries };
     await writeFileAtomic(join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 1) + '\n');
     if (existsSync(out)) await rmdir(out); // empty (checked above); rmdir refuses if it filled up meanwhile
     await rename(tmp, out);
@@ -283,6 +302,14 @@ export async function packCommand(argv: string[]): Promise<number> {
     `wrote ${out}: ${Object.keys(m.files).length} files, ${(r.totalBytes / 1e9).toFixed(2)} GB; ${cond}, ${m.resolution}x${m.resolution}, ` +
       `${m.latentChannels} latent channels, VAE x${m.vaeScaleFactor}, scale ${m.latentScale}, ${m.tokenizer}\n`,
   );
+  for (const [model, info] of Object.entries(m.models ?? {})) {
+    if (info.castToFloat32Bytes > 0) {
+      process.stdout.write(
+        `note: ${model}: ${(info.castToFloat32Bytes / 1e9).toFixed(2)} GB of 16-bit weights are cast to float32 in the graph: ` +
+          `${(info.runtimeBytes / 1e9).toFixed(2)} GB at run time\n`,
+      );
+    }
+  }
   if (r.adaptationNotice) process.stdout.write(`note: ${r.adaptationNotice}\n`);
   return 0;
 }

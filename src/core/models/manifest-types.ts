@@ -1,5 +1,24 @@
 import type { PackDefaults } from '../settings';
 
+/** The ONNX models of a pack, one folder each (`unet/model.onnx`, ...). */
+export type PackModelName = 'unet' | 'controlnet' | 'text_encoder' | 'vae_encoder' | 'vae_decoder';
+
+/**
+ * What one model's weights cost once its session exists (manifest `models`, written by `defect-studio pack`
+ * from the graph; optional: a pack without it is estimated from its file sizes alone).
+ */
+export interface PackModelInfo {
+  /** The floating-point type holding most of the model's weight bytes as stored: `float32`, `float16`, `bfloat16`, `float64`. */
+  weightType: string;
+  /**
+   * Stored bytes of 16-bit weights that the graph casts to float32 (`Cast(to=FLOAT)` on the initializer):
+   * ONNX Runtime folds those casts when the session is created and keeps the weights as float32.
+   */
+  castToFloat32Bytes: number;
+  /** The model's bytes once loaded: its files' bytes (graph + external data) plus `castToFloat32Bytes`. */
+  runtimeBytes: number;
+}
+
 /** `defect-studio.json`: the part of a model pack that the diffusers/Optimum layout does not say. */
 export interface PackManifest {
   format: 'defect-studio-pack@1';
@@ -35,6 +54,8 @@ export interface PackManifest {
   defaults?: PackDefaults;
   /** Tokenizer kind: 'clip-bpe' (tokenizer/vocab.json + merges.txt) or 'word-level' (tokenizer/tokenizer.json). */
   tokenizer: 'clip-bpe' | 'word-level';
+  /** Per model (optional, since `defect-studio pack` writes it): its weights' type and run-time size (memory.ts uses it). */
+  models?: Partial<Record<PackModelName, PackModelInfo>>;
   /** Every file of the pack: relative path -> byte size and lowercase hex sha256. */
   files: Record<string, { bytes: number; sha256: string }>;
 }

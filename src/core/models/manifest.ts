@@ -1,10 +1,14 @@
 /** Parse and validate `defect-studio.json` (types in manifest-types.ts). */
 import { PackError } from './errors';
-import type { PackManifest } from './manifest-types';
+import type { PackManifest, PackModelName } from './manifest-types';
 import { sha256Hex } from './sha256';
 import { SettingsError, parsePackDefaults } from '../settings';
 
 export const MANIFEST_FILE = 'defect-studio.json';
+/** The model folders a pack may have (PackModelName). */
+export const PACK_MODELS = ['unet', 'controlnet', 'text_encoder', 'vae_encoder', 'vae_decoder'] as const;
+/** The weight types `models[*].weightType` may name. */
+export const WEIGHT_TYPES = ['float32', 'float16', 'bfloat16', 'float64'] as const;
 export const KNOWN_CONCAT_CHANNELS = ['mask', 'defect_mask', 'object_mask', 'masked_image_latent'] as const;
 
 function fail(field: string, expected: string, found: unknown): never {
@@ -85,7 +89,43 @@ export function parseManifest(text: string): PackManifest {
       fail(`files["${path}"].sha256`, '64 lowercase hex digits', e.sha256);
     }
   }
-  return { ...m, files: canonicalFiles(files as PackManifest['files'], (msg, d) => new PackError(msg, { file: MANIFEST_FILE, ...d })) } as unknown as PackManifest;
+  const canonical = canonicalFiles(files as PackManifest['files'], (msg, d) => new PackError(msg, { file: MANIFEST_FILE, ...d }));
+  if (m.models !== undefined) parseModels(m.models, canonical);
+  return { ...m, files: canonical } as unknown as PackManifest;
+}
+
+/**
+ * `models`: per model folder, its weight type, the bytes of 16-bit weights cast to float32 in the graph and
+ * its run-time bytes, which cannot be less than the model's files (graph + external data) listed in `files`.
+ */
+function parseModels(models: unknown, files: PackManifest['files']): void {
+  if (typeof models !== 'object' || models === null || Array.isArray(models)) fail('models', 'an object', models);
+  for (const [model, info] of Object.entries(models as Record<string, unknown>)) {
+    const at = `models.${model}`;
+    if (!(PACK_MODELS as readonly string[]).includes(model)) fail(at, `one of ${PACK_MODELS.join(', ')}`, model);
+    if (typeof info !== 'object' || info === null || Array.isArray(info)) fail(at, 'an object', info);
+    const i = info as Record<string, unknown>;
+    if (!(WEIGHT_TYPES as readonly unknown[]).includes(i.weightType)) fail(`${at}.weightType`, WEIGHT_TYPES.map((t) => `"${t}"`).join(', '), i.weightType);
+    for (const k of ['castToFloat32Bytes', 'runtimeBytes']) {
+      if (!Number.isSafeInteger(i[k]) || (i[k] as number) < 0) fail(`${at}.${k}`, 'a byte count', i[k]);
+    }
+    const fileBytes = Object.entries(files)
+      .filter(([p]) => modelOfFile(p) === model)
+      .reduce((a, [, f]) => a + f.bytes, 0);
+    if ((i.runtimeBytes as number) < fileBytes) fail(`${at}.runtimeBytes`, `at least the model's ${fileBytes} bytes of files`, i.runtimeBytes);
+  }
+}
+
+/** External data of a model (e.g. `unet/model.onnx_data`), by its name. */
+export const EXTERNAL_DATA = /(_data|\.data|\.onnx\.data|\.weights)$/;
+
+/** The model a listed file belongs to when it is a model's graph or external data (`unet/model.onnx_data` -> unet), else null. */
+export function modelOfFile(path: string): PackModelName | null {
+  const slash = path.indexOf('/');
+  const folder = slash > 0 ? path.slice(0, slash) : '';
+  if (!(PACK_MODELS as readonly string[]).includes(folder)) return null;
+  if (!path.endsWith('.onnx') && !EXTERNAL_DATA.test(path)) return null;
+  return folder as PackModelName;
 }
 
 /** The most bytes `defect-studio.json` itself may have (it is read before any size is declared). */

@@ -3,3 +3,4 @@ export * from './model';
 export * from './half';
 export * from './decoder-head';
 export * from './build';
+export * from './weights';
