@@ -23,7 +23,8 @@ The text encoder and VAE are traced once per dtype (OUT/export/_common-<dtype>-<
 each variant; the inpainting and ControlNet UNets are made from the text-to-image UNet's ONNX graph
 (unet_variant); fp16 is converted from the fp32 export. Measured (README, "Use your own model"): the first pack,
 sd15-none-fp32 (4.27 GB), 63 min and 10.0 GB peak RAM on the shared, loaded 2-core machine at nice 10 (463 s
-of CPU); sd15-none-fp16 (2.13 GB) from it 13 min, 5.3 GB. Disk: about 4.3 / 2.1 GB per plain or inpainting
+of CPU); sd15-none-fp16 (2.13 GB) from it 13 min, 5.3 GB; sd15-inpainting-fp16 (with the fp32 inpainting
+export on the way) 6.5 min, 5.3 GB at load average 10-14. Disk: about 4.3 / 2.1 GB per plain or inpainting
 pack (fp32 / fp16), ControlNet packs 1.45 / 0.72 GB more.
 """
 import argparse
