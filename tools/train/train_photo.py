@@ -20,7 +20,9 @@ Checkpoints every --save-every minutes: runs/v2/unet.pt (full) and runs/v2/compa
   - the warm-up runs only when the optimiser starts fresh, not again at every resume;
   - resumes from runs/v3/unet.pt, else checkpoints/ds-surface-v3-ema.pt, else runs/v2/unet.pt (raw + EMA weights,
     fresh optimiser), else checkpoints/ds-surface-v2-ema.pt, else the v1 pack; the step count continues v2's.
-  - its latent cache is runs/v3/latents.pt when built (--stage cache --recipe v3), else v2's.
+  - its latent cache is runs/v3/latents.pt when built (--stage cache --recipe v3), else v2's; in it half of the
+    samples (--dilate-p) get a conditioning mask dilated by 1-4 px (--dilate-max): a looser, user-style region whose
+    shape no longer tells the defect type (the text has to), as the evaluation's trimaps and users' strokes are.
 """
 import argparse, math, os, sys, time
 import numpy as np
@@ -90,23 +92,29 @@ def stage_cache(a):
         parts.append((name, d, min(n, len(d["ok"]))))
     C = a.cache_crop
     rng = np.random.default_rng(a.seed + 7)
+    drng = np.random.default_rng(a.seed + 11)  # v3: the conditioning-mask dilation draws (own stream)
+    from scipy import ndimage
     out = {k: [] for k in ("z", "zm", "dm", "om", "dtype", "family", "photo")}
     t0 = time.time()
     for name, d, n in parts:
         bads, oks, ms, os_ = [], [], [], []
+        cmask = []
         for i in range(n):
-            g = CN.gains_u8(d["ok"][i], d["mask"][i], d["obj"][i])  # stats over the whole 256 crop, as the app does
+            m_i = d["mask"][i]
+            if drng.random() < a.dilate_p:  # v3: a looser, user-style region around the defect (the type is not in its shape)
+                m_i = ndimage.binary_dilation(m_i, iterations=int(drng.integers(1, a.dilate_max + 1))) & d["obj"][i]
+            cmask.append(m_i)
             ys, xs = np.nonzero(d["mask"][i])
             k = rng.integers(0, len(ys))
             cy = int(np.clip(ys[k] - C // 2 + rng.integers(-C // 4, C // 4 + 1), 0, 256 - C)) // 4 * 4
             cx = int(np.clip(xs[k] - C // 2 + rng.integers(-C // 4, C // 4 + 1), 0, 256 - C)) // 4 * 4
             sl = (slice(cy, cy + C), slice(cx, cx + C))
-            bads.append(d["defect"][i][sl]); oks.append(d["ok"][i][sl]); ms.append(d["mask"][i][sl]); os_.append(d["obj"][i][sl])
+            bads.append(d["defect"][i][sl]); oks.append(d["ok"][i][sl]); ms.append(m_i[sl]); os_.append(d["obj"][i][sl])
             out["dtype"].append(int(d["dtype"][i])); out["family"].append(int(d["family"][i]))
             out["photo"].append(name == "photo_train")
             if i % 16 == 15 or i == n - 1:
                 j0 = i - len(bads) + 1
-                gs = torch.from_numpy(np.stack([CN.gains_u8(d["ok"][j], d["mask"][j], d["obj"][j]) for j in range(j0, i + 1)]))
+                gs = torch.from_numpy(np.stack([CN.gains_u8(d["ok"][j], cmask[j], d["obj"][j]) for j in range(j0, i + 1)]))
                 with torch.no_grad():
                     bad = CN.normalize_t(to_t(np.stack(bads)), gs)
                     ok = CN.normalize_t(to_t(np.stack(oks)), gs)
@@ -315,7 +323,12 @@ def main():
     ap.add_argument("--defect-share", type=float, default=0.5, help="v3: share of each sample's loss on its defect cells")
     ap.add_argument("--min-snr", type=float, default=5.0, help="v3: min-SNR gamma (0 = off)")
     ap.add_argument("--type-weights", default=TYPE_WEIGHTS_V3, help="v3: sampling weights of the photo samples' types")
+    ap.add_argument("--dilate-p", type=float, default=None, help="cache: share of samples whose conditioning mask is "
+                    "dilated (v3 default 0.5, v2 0)")
+    ap.add_argument("--dilate-max", type=int, default=4, help="cache: dilation of 1..N pixels")
     a = ap.parse_args()
+    if a.dilate_p is None:
+        a.dilate_p = 0.5 if a.recipe == "v3" else 0.0
     use_recipe(a.recipe)
     os.makedirs(RUNS, exist_ok=True)
     {"cache": stage_cache, "unet": stage_unet}[a.stage](a)
