@@ -136,7 +136,8 @@ def stage_cache(a):
 
 
 def init_models():
-    """(te, un, ema_te, ema_un, step, source) from the best available starting point (module docstring)."""
+    """(te, un, ema_te, ema_un, step, source, hours, recipe_start) from the best available starting point (module
+    docstring): hours = wall-clock hours of photo training in it; recipe_start = the step the current recipe began at."""
     te, un = TextEncoder(len(V.VOCAB)), UNet()
     ema_te, ema_un = TextEncoder(len(V.VOCAB)), UNet()
     v2_full = os.path.join(RUNS_ROOT, "v2", "unet.pt")
@@ -144,7 +145,8 @@ def init_models():
         s = torch.load(v2_full)  # a new recipe continues the v2 run's latest weights (its optimiser state is not reused)
         te.load_state_dict(s["te"]); un.load_state_dict(s["unet"])
         ema_te.load_state_dict(s["ema_te"]); ema_un.load_state_dict(s["ema_unet"])
-        return te, un, ema_te, ema_un, int(s["step"]), "v2 full checkpoint %s (step %d)" % (os.path.relpath(v2_full, ROOT), s["step"])
+        return te, un, ema_te, ema_un, int(s["step"]), "v2 full checkpoint %s (step %d)" % (os.path.relpath(v2_full, ROOT), s["step"]), \
+            float(s.get("hours", 0.0)), int(s["step"])
     for path in ([COMPACT, COMPACT_V2] if COMPACT != COMPACT_V2 else [COMPACT]):
         if not os.path.exists(path):
             continue
@@ -155,7 +157,8 @@ def init_models():
             m.load_state_dict({k: v.float() for k, v in c["te"].items()})
         for m in (un, ema_un):
             m.load_state_dict({k: v.float() for k, v in c["unet"].items()})
-        return te, un, ema_te, ema_un, int(c["step"]), "compact checkpoint %s" % os.path.relpath(path, ROOT)
+        return te, un, ema_te, ema_un, int(c["step"]), "compact checkpoint %s" % os.path.relpath(path, ROOT), \
+            float(c.get("hours", 0.0)), int(c.get("recipe_start", c["step"])) if path == COMPACT else int(c["step"])
     from from_onnx import load_pack_weights, remap_text_encoder
     _, te1, un1, _, vocab1 = load_pack_weights(PACK_V1)
     te2 = remap_text_encoder(te1, vocab1, V.WORD2ID)
@@ -163,7 +166,7 @@ def init_models():
         m.load_state_dict(te2.state_dict())
     for m in (un, ema_un):
         m.load_state_dict(un1.state_dict())
-    return te, un, ema_te, ema_un, 0, "ds-surface-v1 ONNX weights"
+    return te, un, ema_te, ema_un, 0, "ds-surface-v1 ONNX weights", 0.0, 0
 
 
 def save_compact(path, ema_te, ema_un, step, scale, extra):
@@ -211,13 +214,11 @@ def stage_unet(a):
     photo_idx = torch.nonzero(tr["photo"]).flatten().numpy()
     proc_idx = torch.nonzero(~tr["photo"]).flatten().numpy()
     ck = os.path.join(RUNS, "unet.pt")
-    te, un, ema_te, ema_un, step, source = init_models()
+    te, un, ema_te, ema_un, step, source, hours, recipe_start = init_models()
     params = list(te.parameters()) + list(un.parameters())
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
-    hours = 0.0
     v1_steps = 2350
     fresh_opt = True
-    recipe_start = step
     if os.path.exists(ck):
         s = torch.load(ck)
         te.load_state_dict(s["te"]); un.load_state_dict(s["unet"]); opt.load_state_dict(s["opt"])
@@ -226,13 +227,6 @@ def stage_unet(a):
         recipe_start = s.get("recipe_start", recipe_start)
         fresh_opt = a.recipe == "v2"  # v2 kept its warm-up at every resume (as measured); v3 warms up once
         source = "full checkpoint %s" % os.path.relpath(ck, ROOT)
-    else:
-        for path in (COMPACT, COMPACT_V2, os.path.join(RUNS_ROOT, "v2", "unet.pt")):
-            if os.path.exists(path):
-                c = torch.load(path)
-                hours = float(c.get("hours", 0.0))
-                recipe_start = int(c.get("recipe_start", step)) if path == COMPACT else step
-                break
     tw = parse_type_weights(a.type_weights) if a.recipe != "v2" else np.ones(8)
     pw = tw[tr["dtype"][photo_idx].numpy()] if len(photo_idx) else None
     pw = pw / pw.sum() if pw is not None else None
@@ -295,7 +289,7 @@ def stage_unet(a):
                       ema_unet=ema_un.state_dict(), step=step, latent_scale=scale, hours=hours, recipe_start=recipe_start)
             save_compact(os.path.join(RUNS, "compact.pt"), ema_te, ema_un, step, scale, extra)
             t_save = time.time()
-            log("ckpt step %d (%.2f h of v2 training)" % (step, hours))
+            log("ckpt step %d (%.2f h of photo training since v1)" % (step, hours))
     extra = dict(hours=hours, v1_steps=v1_steps, loss50=float(np.mean(losses[-50:])) if losses else None, recipe=a.recipe,
                  recipe_start=recipe_start)
     save_ckpt(ck, te=te.state_dict(), unet=un.state_dict(), opt=opt.state_dict(), ema_te=ema_te.state_dict(),
