@@ -71,7 +71,7 @@ def cases():
     ok, obj = d["ok"], d["obj"]
     picks, i = [], 0
     while len(picks) < 24:
-        j = (i * 97 + 11) % len(ok)
+        j = (i * 97 + 11) % min(len(ok), 1200)  # the first 1200 samples' photos and crops do not depend on the renderer
         i += 1
         if obj[j].all():
             picks.append(j)
