@@ -65,11 +65,16 @@ async function loadPackHoldingFiles(dir: string, runtime: Runtime): Promise<Load
 async function main() {
   const dir = process.argv[2];
   const runs = Number(process.argv[3] ?? 2);
-  const loader = process.env.FULLSIZE_LOADER === 'hold-all' ? 'hold-all (before)' : 'loadPack';
+  // loadPack: onnxruntime-node creates each session from the verified file's path; `bytes`: the same loader
+  // handing each model's bytes over (as before sessions by path; what onnxruntime-web gets).
+  const mode = process.env.FULLSIZE_LOADER;
+  const loader = mode === 'hold-all' ? 'hold-all (before)' : mode === 'bytes' ? 'loadPack, bytes (before)' : 'loadPack';
   if (!dir) throw new Error('usage: full-size-node.ts PACK_DIR [RUNS]');
   const before = memory();
   const t0 = performance.now();
-  const pack = loader === 'loadPack' ? await loadPack(new FsPackSource(dir), createNodeRuntime()) : await loadPackHoldingFiles(dir, createNodeRuntime());
+  const rt = createNodeRuntime();
+  const bytesOnly = { name: rt.name, createSession: rt.createSession };
+  const pack = mode === 'hold-all' ? await loadPackHoldingFiles(dir, rt) : await loadPack(new FsPackSource(dir), mode === 'bytes' ? bytesOnly : rt);
   const loadMs = performance.now() - t0;
   const afterLoad = memory();
   const u = pack.io.unet;
@@ -115,7 +120,7 @@ async function main() {
   const end = memory();
   // What a one-shot run frees after conditioning and the last encode (pipeline releaseAfterUse).
   let rssAfterReleases: number | null = null;
-  if (loader === 'loadPack') {
+  if (mode !== 'hold-all') {
     await pack.releaseModel('text_encoder');
     await pack.releaseModel('vae_encoder');
     rssAfterReleases = memory().rss;

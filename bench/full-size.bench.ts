@@ -3,7 +3,8 @@
  *   /usr/bin/python3 tools/make-fullsize-packs.py        # builds bench/fullsize-packs/sd15-* (never committed)
  *   nice -n 10 npm run bench -- full-size
  * Env: FULLSIZE_PACKS=DIR, FULLSIZE_ONLY=substring(s) of pack ids, FULLSIZE_RUNS (evaluations, default 2),
- * FULLSIZE_LOADER=hold-all: the loader as before issue 15 (all files read first and kept), for the before/after peak.
+ * FULLSIZE_LOADER=hold-all: the loader as before issue 15 (all files read first and kept); FULLSIZE_LOADER=bytes: loadPack handing
+ * each model's bytes to onnxruntime (as before sessions by path); both for before/after peaks.
  * Per pack, in a process of its own (bench/full-size-node.ts, so the peak resident memory is the pack's):
  * total size, the WASM estimate and verdict (src/core/models/memory.ts), load time, resident memory after
  * loading and its peak, and each evaluation with guidance (batch 2, the pack's native resolution; ControlNet

@@ -191,9 +191,25 @@ describe('FsPackSource hashes while it reads', () => {
         return super.readFileHashed(rel, limits);
       }
     }
-    const pack = await loadPack(new Counting(packDir('tiny-sd')), node);
+    // bytes to the runtime (onnxruntime-web's way): every file read and hashed in one pass
+    const pack = await loadPack(new Counting(packDir('tiny-sd')), { name: 'native', createSession: node.createSession });
     expect(log).toContain('unet/model.onnx');
     expect(log.length).toBe(Object.keys(pack.manifest.files).length);
     await pack.release();
+    // onnxruntime-node on a folder: the models' files are hashed streaming (hashFile), never read into memory
+    log.length = 0;
+    const hashed: string[] = [];
+    class Streaming extends Counting {
+      override async hashFile(rel: string, limits?: ReadLimits) {
+        hashed.push(rel);
+        return super.hashFile(rel, limits);
+      }
+    }
+    const byPath = await loadPack(new Streaming(packDir('tiny-sd')), node);
+    const models = Object.keys(byPath.manifest.files).filter((f) => f.endsWith('.onnx'));
+    expect(hashed.sort()).toEqual(models.sort());
+    expect(log.filter((f) => f.endsWith('.onnx'))).toEqual([]);
+    expect(log.length + hashed.length).toBe(Object.keys(byPath.manifest.files).length);
+    await byPath.release();
   });
 });

@@ -28,9 +28,17 @@ export function createNodeRuntime(opts: NodeRuntimeOptions = {}): Runtime {
       const so = baseSessionOptions(options);
       if (opts.threads) so.intraOpNumThreads = opts.threads;
       // External data (e.g. `model.onnx_data`) is handed over in memory, by its path relative to the model:
-      // the bytes already read and verified by loadPack, no copy on disk, nothing to clean up.
+      // the bytes already read and verified by loadPack, no copy on disk, nothing to clean up. (loadPack uses
+      // createSessionFromFile instead where the pack is a folder on disk.)
       if (options?.externalData?.length) so.externalData = options.externalData.map((f) => ({ path: f.path, data: f.data }));
       const session = await ortNode.InferenceSession.create(model, so);
+      return wrapSession(ort, session);
+    },
+    async createSessionFromFile(path: string, options?: SessionOptions) {
+      const so = baseSessionOptions(options);
+      if (opts.threads) so.intraOpNumThreads = opts.threads;
+      // onnxruntime opens the file and its external data (resolved beside it, never outside its folder) itself.
+      const session = await ortNode.InferenceSession.create(path, so);
       return wrapSession(ort, session);
     },
   };

@@ -28,6 +28,8 @@ function missingDetail(e: unknown): string {
 
 /** The most bytes one read call asks for (well under Node's int32 limit on a read's length). */
 export const READ_CHUNK = 1 << 30;
+/** The buffer of a read that only hashes (hashFile). */
+export const STREAM_CHUNK = 8 << 20;
 
 export class FsPackSource implements PackSource {
   /** The pack folder's real path (symlinks resolved). */
@@ -78,8 +80,48 @@ export class FsPackSource implements PackSource {
     return { data, sha256: sha256! };
   }
 
-  private async read(relPath: string, limits: ReadLimits | undefined, hashed: boolean): Promise<{ data: Uint8Array; sha256?: string }> {
+  /**
+   * The sha256 of a file streamed through one small buffer (nothing kept): for a runtime that then reads the
+   * file itself (`localPath`). Size checked as in readFile.
+   */
+  async hashFile(relPath: string, limits?: ReadLimits): Promise<string> {
+    return (await this.read(relPath, limits, true, false)).sha256!;
+  }
+
+  /**
+   * The file's path on disk for a runtime that reads it itself (onnxruntime-node and a model's external data
+   * beside it), after the same checks as a read (inside the pack, a regular file, the declared size); null
+   * when the file is not exactly at its place in the pack (reached through a symbolic link), so that the
+   * runtime, which resolves external data beside the path it is given, finds the files that were checked.
+   */
+  async localPath(relPath: string, limits?: ReadLimits): Promise<string | null> {
     const real = await this.realPath(relPath);
+    if (real !== resolve(this.location, relPath)) return null;
+    const fh = await this.openChecked(relPath, real, limits);
+    await fh.close();
+    return real;
+  }
+
+  /** Bytes [offset, offset + length) of a file (fewer at its end), e.g. to read a model's headers only. */
+  async readRange(relPath: string, offset: number, length: number): Promise<Uint8Array> {
+    const real = await this.realPath(relPath);
+    const fh = await this.openChecked(relPath, real, undefined);
+    try {
+      const out = new Uint8Array(length);
+      let off = 0;
+      while (off < length) {
+        const { bytesRead } = await fh.read(out, off, Math.min(length - off, READ_CHUNK), offset + off);
+        if (bytesRead === 0) break;
+        off += bytesRead;
+      }
+      return out.subarray(0, off);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Opens without blocking or following a link, and refuses what is not a regular file of the declared size. */
+  private async openChecked(relPath: string, real: string, limits: ReadLimits | undefined) {
     let fh;
     try {
       // O_NONBLOCK: opening a FIFO returns at once (and is then refused) instead of waiting for a writer.
@@ -95,16 +137,30 @@ export class FsPackSource implements PackSource {
       if (!st.isFile()) throw new PackError('not a regular file', { file: relPath, expected: 'a regular file', found: kindOf(st) });
       const err = sizeError(relPath, st.size, limits);
       if (err) throw err;
-      const size = limits?.bytes ?? st.size;
-      const out = new Uint8Array(size);
+      return Object.assign(fh, { size: st.size });
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+  }
+
+  /** `keep` false: the bytes go through one READ_CHUNK-sized buffer (or smaller) and only the hash is kept. */
+  private async read(relPath: string, limits: ReadLimits | undefined, hashed: boolean, keep = true): Promise<{ data: Uint8Array; sha256?: string }> {
+    const real = await this.realPath(relPath);
+    const fh = await this.openChecked(relPath, real, limits);
+    try {
+      const size = limits?.bytes ?? fh.size;
+      const chunk = this.opts.readChunk ?? (keep ? READ_CHUNK : STREAM_CHUNK);
+      const out = new Uint8Array(keep ? size : Math.min(size, chunk));
       const hash = hashed ? createHash('sha256') : null;
       let off = 0;
       while (off < size) {
         // At most READ_CHUNK per call: Node aborts the process on a read length over 2^31 - 1 (a 3.4 GB
         // `model.onnx_data` in one call crashed the CLI), and a short read just loops.
-        const { bytesRead } = await fh.read(out, off, Math.min(size - off, this.opts.readChunk ?? READ_CHUNK), off);
+        const at = keep ? off : 0;
+        const { bytesRead } = await fh.read(out, at, Math.min(size - off, chunk, out.length - at), off);
         if (bytesRead === 0) break;
-        hash?.update(out.subarray(off, off + bytesRead));
+        hash?.update(out.subarray(at, at + bytesRead));
         off += bytesRead;
         limits?.onBytes?.(off);
       }

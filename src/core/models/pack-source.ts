@@ -55,6 +55,16 @@ export interface PackSource {
    */
   readFileHashed?(relPath: string, limits?: ReadLimits): Promise<{ data: Uint8Array; sha256: string }>;
   readText(relPath: string, limits?: ReadLimits): Promise<string>;
+  /**
+   * Optional, for a runtime that reads model files itself (onnxruntime-node, `Runtime.createSessionFromFile`):
+   * the file's path on disk after the source's checks (size included), or null when this file cannot be
+   * handed over by path (the loader then reads its bytes). FsPackSource.
+   */
+  localPath?(relPath: string, limits?: ReadLimits): Promise<string | null>;
+  /** Optional, with `localPath`: the file's sha256, streamed, no bytes kept (size checked as in readFile). */
+  hashFile?(relPath: string, limits?: ReadLimits): Promise<string>;
+  /** Optional, with `localPath`: bytes [offset, offset + length) of a file (fewer at its end). */
+  readRange?(relPath: string, offset: number, length: number): Promise<Uint8Array>;
   /** Optional: whether the file exists (used for optional files). */
   exists?(relPath: string): Promise<boolean>;
   /**

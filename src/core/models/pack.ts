@@ -13,7 +13,9 @@
 import { runtimeError } from '../errors';
 import { parseSchedulerConfig, type SchedulerConfig } from '../diffusion/schedulers/config';
 import { PackError } from './errors';
-import { MANIFEST_FILE, MAX_MANIFEST_BYTES, parseManifest, requiredFiles, sha256Hex } from './manifest';
+import { MANIFEST_FILE, MAX_MANIFEST_BYTES, canonicalPackPath, parseManifest, requiredFiles, sha256Hex } from './manifest';
+import { externalDataLocations } from './onnx/external-refs';
+import { OnnxFormatError } from './onnx/model';
 import { assertFitsWasm, EXTERNAL_DATA, modelOfFile } from './memory';
 import type { PackManifest } from './manifest-types';
 import { resolvePackIO, type ModelName, type OpenedSession, type PackIO, type PackSessions } from './pack-io';
@@ -133,17 +135,97 @@ export function verifiedReader(source: PackSource, manifest: PackManifest, optio
  */
 export function withReadProgress(manifest: PackManifest, read: FileRead, onProgress?: LoadPackOptions['onProgress']): FileRead {
   if (!onProgress) return read;
+  const track = readProgress(manifest, onProgress);
+  return (name) => track(name, (onBytes) => read(name, onBytes));
+}
+
+/**
+ * One pack's read progress (phase 'read'), shared by every way its files are read or checked: `track(name,
+ * work)` reports the file from 0 to its size (`work` gets the byte callback) and counts it into the total.
+ */
+export function readProgress(manifest: PackManifest, onProgress?: LoadPackOptions['onProgress']) {
   const totalBytes = Object.values(manifest.files).reduce((a, f) => a + f.bytes, 0);
   let doneBytes = 0;
-  return async (name) => {
+  return async <T>(name: string, work: (onBytes?: (loaded: number) => void) => Promise<T>): Promise<T> => {
+    if (!onProgress) return work();
     const fileTotalBytes = manifest.files[name]?.bytes ?? 0;
     const report = (fileLoadedBytes: number) =>
       onProgress({ phase: 'read', file: name, fileLoadedBytes, fileTotalBytes, loadedBytes: doneBytes + fileLoadedBytes, totalBytes });
     report(0);
-    const data = await read(name, report);
+    const out = await work(report);
     report(fileTotalBytes);
     doneBytes += fileTotalBytes;
-    return data;
+    return out;
+  };
+}
+
+/** A model's graph file on disk, verified, for `Runtime.createSessionFromFile`; null: hand its bytes over instead. */
+export type ModelPath = (model: ModelName) => Promise<string | null>;
+
+/**
+ * Models by path (onnxruntime-node on a pack folder): available when the runtime can create a session from a
+ * file and the source can give files by path (FsPackSource). For each model, before its session: every file of
+ * the model (graph + listed external data) is at its place in the pack (`localPath`, size checked), each is
+ * hashed streaming, nothing kept (`hashFile`; its sha256 against the manifest unless `skipHashes`), and the
+ * external data the graph names (read from its headers only, `externalDataLocations`) are this model's listed
+ * files, so onnxruntime reads exactly the verified files. A file that cannot be given by path (a symbolic link
+ * inside the pack) makes that model go the bytes way. A file changed on disk between its check and
+ * onnxruntime's read is not detected (README, "Memory discipline").
+ */
+export function localModelPaths(
+  source: PackSource,
+  runtime: Runtime,
+  manifest: PackManifest,
+  options: { skipHashes?: boolean; track?: ReturnType<typeof readProgress> } = {},
+): ModelPath | undefined {
+  if (!runtime.createSessionFromFile || !source.localPath || !source.hashFile || !source.readRange) return undefined;
+  const track = options.track ?? readProgress(manifest);
+  return async (model) => {
+    const graph = `${model}/model.onnx`;
+    const files = [graph, ...externalDataFiles(manifest, model)];
+    const paths: string[] = [];
+    for (const f of files) {
+      let p: string | null;
+      try {
+        p = await source.localPath!(f, { bytes: manifest.files[f].bytes });
+      } catch (e) {
+        throw fileReadError(f, e);
+      }
+      if (p === null) return null;
+      paths.push(p);
+    }
+    for (const f of files) {
+      const entry = manifest.files[f];
+      await track(f, async (onBytes) => {
+        if (options.skipHashes) return;
+        let hash: string;
+        try {
+          hash = await source.hashFile!(f, { bytes: entry.bytes, onBytes });
+        } catch (e) {
+          throw fileReadError(f, e);
+        }
+        const err = sha256Error(f, entry.sha256, hash);
+        if (err) throw err;
+      });
+    }
+    let refs: string[];
+    try {
+      refs = await externalDataLocations((offset, length) => source.readRange!(graph, offset, length), manifest.files[graph].bytes);
+    } catch (e) {
+      if (e instanceof OnnxFormatError) throw new PackError('cannot load the ONNX model', { file: graph, found: e.message });
+      throw fileReadError(graph, e);
+    }
+    for (const loc of refs) {
+      const listed = canonicalPackPath(`${model}/${loc}`);
+      if (!listed || listed === graph || !files.includes(listed)) {
+        throw new PackError('the model names external data that the manifest does not list', {
+          file: graph,
+          expected: files.length > 1 ? files.slice(1).join(', ') : 'no external data',
+          found: loc,
+        });
+      }
+    }
+    return paths[0];
   };
 }
 
@@ -245,10 +327,24 @@ export async function createModelSession(runtime: Runtime, files: ModelFiles, ex
     const session = await runtime.createSession(files.bytes, { ...extra, externalData: files.externalData });
     return { session, file };
   } catch (e) {
-    const code = runtimeError(e, file).code;
-    if (code === 'out-of-memory' || code === 'device-lost' || code === 'aborted') throw runtimeError(e, `cannot load ${file}`);
-    throw new PackError('cannot load the ONNX model', { file, found: (e as Error).message?.split('\n')[0] });
+    throw sessionError(e, file);
   }
+}
+
+/** Create one session from a verified graph file on disk (`localModelPaths`); failures as createModelSession's. */
+export async function createModelSessionFromFile(runtime: Runtime, file: string, path: string, extra?: SessionOptions): Promise<OpenedSession> {
+  try {
+    const session = await runtime.createSessionFromFile!(path, { freeDimensionOverrides: extra?.freeDimensionOverrides });
+    return { session, file };
+  } catch (e) {
+    throw sessionError(e, file);
+  }
+}
+
+function sessionError(e: unknown, file: string): Error {
+  const code = runtimeError(e, file).code;
+  if (code === 'out-of-memory' || code === 'device-lost' || code === 'aborted') return runtimeError(e, `cannot load ${file}`);
+  return new PackError('cannot load the ONNX model', { file, found: (e as Error).message?.split('\n')[0] });
 }
 
 /** Release sessions in order; a failing release does not stop the others when `quiet`. */
@@ -259,17 +355,24 @@ export async function releaseSessions(sessions: Iterable<OpenedSession>, quiet =
   }
 }
 
-/** Create every session of the pack in `sessionLoadOrder`; when one fails, those already created are released. */
+/**
+ * Create every session of the pack in `sessionLoadOrder`, each model by path where `byPath` gives one
+ * (localModelPaths), else from its bytes through `read`; when one fails, those already created are released.
+ */
 export async function createSessions(
   runtime: Runtime,
   manifest: PackManifest,
   read: FileRead,
   sessionOptions?: LoadPackOptions['sessionOptions'],
+  byPath?: ModelPath,
 ): Promise<PackSessions> {
   const opened: Partial<Record<ModelName, OpenedSession>> = {};
   try {
     for (const model of sessionLoadOrder(manifest)) {
-      opened[model] = await createModelSession(runtime, await readModelFiles(manifest, model, read), sessionOptions?.(model));
+      const path = byPath ? await byPath(model) : null;
+      opened[model] = path
+        ? await createModelSessionFromFile(runtime, `${model}/model.onnx`, path, sessionOptions?.(model))
+        : await createModelSession(runtime, await readModelFiles(manifest, model, read), sessionOptions?.(model));
     }
   } catch (e) {
     await releaseSessions(Object.values(opened), true);
@@ -290,12 +393,15 @@ export async function loadPack(source: PackSource, runtime: Runtime, options: Lo
   // and none stay in memory after the load.
   const order: string[] = sessionLoadOrder(manifest);
   const ofSession = (n: string) => order.includes(modelOfFile(n) ?? '');
-  const read = withReadProgress(manifest, readFile, options.onProgress);
+  const track = readProgress(manifest, options.onProgress);
+  const read: FileRead = (name) => track(name, (onBytes) => readFile(name, onBytes));
   const files = await readPackFiles(manifest, read, undefined, (n) => !ofSession(n));
   const tokenizer = buildTokenizer(manifest, files);
   const schedulerConfig = readSchedulerConfig(files);
   files.clear();
-  const sessions = await createSessions(runtime, manifest, read, options.sessionOptions);
+  // onnxruntime-node on a folder: each model by its verified path (no model byte in JavaScript).
+  const byPath = localModelPaths(source, runtime, manifest, { skipHashes: options.skipHashes, track });
+  const sessions = await createSessions(runtime, manifest, read, options.sessionOptions, byPath);
   const released: ModelName[] = [];
   for (const model of sessionLoadOrder(manifest)) {
     const s = sessions[model as keyof PackSessions]!;

@@ -37,4 +37,10 @@ export interface Runtime {
   /** 'native' (onnxruntime-node), 'wasm' or 'webgpu' (onnxruntime-web). */
   readonly name: string;
   createSession(model: Uint8Array, options?: SessionOptions): Promise<ModelSession>;
+  /**
+   * Optional (onnxruntime-node): the session from the model's file on disk. onnxruntime reads the graph and
+   * the external data beside it itself, so no model byte passes through JavaScript (no second copy while the
+   * session is created). The loader uses it only for files it has verified (pack.ts, `localModelPaths`).
+   */
+  createSessionFromFile?(path: string, options?: Omit<SessionOptions, 'externalData'>): Promise<ModelSession>;
 }

@@ -4,3 +4,4 @@ export * from './half';
 export * from './decoder-head';
 export * from './build';
 export * from './weights';
+export * from './external-refs';
