@@ -149,7 +149,7 @@ def _shadow(h, L, soft=1.0, max_len=48):
     return np.clip(1 - occ / soft, 0, 1)
 
 
-def _shade(ph, h, L, gloss, shin, ao=None, vis=None, albedo_gain=None):
+def _shade(ph, h, L, gloss, shin, ao=None, vis=None, albedo_gain=None, lit_max=0.6):
     """The photo re-lit for the height field h: ph * (ambient * ao + diffuse(n) * vis) / flat shading + the
     change of the specular highlight (light colour: white tinted a little by the photo's mean colour)."""
     gy, gx = np.gradient(h)
@@ -160,7 +160,7 @@ def _shade(ph, h, L, gloss, shin, ao=None, vis=None, albedo_gain=None):
         ndl = ndl * vis
     amb = AMB * (ao if ao is not None else 1.0)
     ratio = (amb + KD * ndl) / (AMB + KD * float(L[2]))
-    ratio = np.where(ratio > 1, 1 + 0.6 * np.tanh((ratio - 1) / 0.6), ratio)  # a lit flank brightens, never blows out
+    ratio = np.where(ratio > 1, 1 + lit_max * np.tanh((ratio - 1) / lit_max), ratio)  # a lit flank brightens, never blows out
     base = ph if albedo_gain is None else ph * albedo_gain[..., None]
     hv = L + np.array([0, 0, 1], np.float32)
     hv /= np.linalg.norm(hv)
@@ -243,7 +243,7 @@ def pd_crack(rng, ph, L, gloss, shin, ctr):
     lip_k = rng.uniform(0.35, 0.8)
     lip = band * (side < 0) * lip_k
     shade = band * (side >= 0) * rng.uniform(0.3, 0.6)
-    halo = np.exp(-(np.clip(d - half, 0, None) / rng.uniform(1.0, 2.5)) ** 2) * wn * rng.uniform(0.0, 0.25)
+    halo = np.exp(-(np.clip(d - half, 0, None) / rng.uniform(0.8, 1.6)) ** 2) * wn * rng.uniform(0.0, 0.25)
     dark = rng.uniform(0.08, 0.3)
     # the gap shows the material in deep shadow (its own colour, darker), blurred a little (depth)
     deep = ndimage.gaussian_filter(ph, (1, 1, 0)) * dark
@@ -251,7 +251,7 @@ def pd_crack(rng, ph, L, gloss, shin, ctr):
     out = ph * gain[..., None]
     out = out + (0.04 * lip)[..., None]  # a lit edge catches a little highlight even on dark material
     out = out * (1 - cov[..., None]) + deep * cov[..., None]
-    sup = (~far) & (d <= half + 3.5)
+    sup = (~far) & (d <= half + 2.5)
     return out, sup
 
 
@@ -263,7 +263,7 @@ def pd_hole(rng, ph, L, gloss, shin, ctr):
     ang = np.arctan2(_yy - ctr[1], _xx - ctr[0])
     rough = rng.uniform(0.0, 0.12)
     q = q * (1 + rough * (0.6 * np.sin(3 * ang + rng.uniform(0, 6)) + 0.4 * np.sin(5 * ang + rng.uniform(0, 6))))
-    depth = a * rng.uniform(0.5, 1.5)
+    depth = a * rng.uniform(0.7, 2.0)
     wall = rng.uniform(0.25, 0.6)  # the sloped wall's width as a share of the radius (seen from above)
     prof = np.clip((1 - q) / wall, 0, 1)
     prof = prof * prof * (3 - 2 * prof)  # smoothstep: 0 at the rim, 1 on the floor
@@ -275,7 +275,7 @@ def pd_hole(rng, ph, L, gloss, shin, ctr):
     vis = _shadow(h, L, soft=1.5)
     ao = _occlusion(h, a * 0.6, depth * 0.8)
     # the floor is far from the light and the camera's focus: darker, a little blurred, the same colour
-    floor_k = rng.uniform(0.45, 0.85)
+    floor_k = rng.uniform(0.3, 0.65)
     gain = np.where(inside, 1 - (1 - floor_k) * prof, 1.0).astype(np.float32)
     # inside: the material's own colour and grain, not the surface's pattern continued through the opening
     blur_k = prof[..., None] * rng.uniform(0.5, 0.8)
@@ -303,7 +303,7 @@ def pd_dent(rng, ph, L, gloss, shin, ctr):
     k = rng.uniform(0.5, 1.2)  # texture stretched towards the slopes (parallax of the deformed surface)
     src = _warp(ph, k * gx, k * gy)
     ao = _occlusion(h, R * 0.5, D * 0.8)
-    out = _shade(src, h, L, gloss, shin, ao=ao)
+    out = _shade(src, h, L, gloss, max(shin, 30.0), ao=ao)  # a tight glint, not a glow
     return out, q < 1
 
 
@@ -311,12 +311,12 @@ def pd_fold(rng, ph, L, gloss, shin, ctr):
     ang = _ang_off_light(rng, L, 0.7)  # the fold runs across the light: a light/dark pair
     length = rng.uniform(100, 260)
     pts, s = _smooth_curve(rng, ctr, ang, length, rng.uniform(0.003, 0.02))
-    W = rng.uniform(5, 14)  # half width of the tilted flanks
+    W = rng.uniform(4, 10)  # half width of the tilted flanks
     d, idx, u, _, far = _field(pts, W + 2)
     t = s[idx] / s[-1]
     amp = np.sin(math.pi * np.clip(t, 0, 1)) ** 0.4  # dies out at both ends
     amp[far] = 0
-    A = W * rng.uniform(0.2, 0.45) * rng.choice([-1, 1], p=[0.3, 0.7])  # mostly a ridge, sometimes a valley
+    A = W * rng.uniform(0.25, 0.5) * rng.choice([-1, 1], p=[0.3, 0.7])  # mostly a ridge, sometimes a valley
     x = np.clip(1 - np.abs(u) / W, 0, 1) * (~far)
     if rng.random() < 0.55:
         prof = x ** 1.6  # a crease: two tilted planes meeting in a sharp line
@@ -331,7 +331,8 @@ def pd_fold(rng, ph, L, gloss, shin, ctr):
     src = _warp(ph, shift[..., 0], shift[..., 1])
     vis = _shadow(h, L, soft=1.0) if A > 0 else None
     ao = _occlusion(h, W, W * 0.5)
-    out = _shade(src, h, L, gloss * 0.3, shin, ao=ao, vis=vis)  # folded material is mostly matte: no bright rod
+    # folded material is mostly matte and its lit flank only a little brighter: a crease, not a bright rod
+    out = _shade(src, h, L, gloss * 0.3, shin, ao=ao, vis=vis, lit_max=0.3)
     return out, (~far) & (np.abs(u) < W + 1.5) & (amp > 0)
 
 
