@@ -213,7 +213,7 @@ def pd_crack(rng, ph, L, gloss, shin, ctr):
     main, s = _jagged(rng, ctr, a0, length, rough)
     main = main - main[len(main) // 2] + np.asarray(ctr)  # centred on ctr
     t = s / s[-1]
-    w0 = rng.uniform(1.2, 3.2)  # widest opening (full width, px)
+    w0 = rng.uniform(1.4, 3.5)  # widest opening (full width, px)
     mod = 1 + 0.9 * ndimage.gaussian_filter1d(rng.standard_normal(len(t)), 12)  # the opening varies (~ +-15%)
     wmain = np.clip(w0 * np.sin(math.pi * np.clip(t, 0, 1)) ** 0.6 * np.clip(mod, 0.5, 1.5), 0, None)
     curves, widths = [main], [wmain]
@@ -244,7 +244,7 @@ def pd_crack(rng, ph, L, gloss, shin, ctr):
     lip = band * (side < 0) * lip_k
     shade = band * (side >= 0) * rng.uniform(0.3, 0.6)
     halo = np.exp(-(np.clip(d - half, 0, None) / rng.uniform(0.8, 1.6)) ** 2) * wn * rng.uniform(0.0, 0.25)
-    dark = rng.uniform(0.08, 0.3)
+    dark = rng.uniform(0.05, 0.22)
     # the gap shows the material in deep shadow (its own colour, darker), blurred a little (depth)
     deep = ndimage.gaussian_filter(ph, (1, 1, 0)) * dark
     gain = (1 - halo) * (1 - shade) * (1 + lip)
@@ -294,7 +294,7 @@ def pd_dent(rng, ph, L, gloss, shin, ctr):
     q = P._ellipse(ctr[0], ctr[1], R, R * rng.uniform(0.55, 1.0), th)
     ang = np.arctan2(_yy - ctr[1], _xx - ctr[0])
     q = q * (1 + 0.06 * np.sin(2 * ang + rng.uniform(0, 6)) + 0.04 * np.sin(3 * ang + rng.uniform(0, 6)))
-    D = R * rng.uniform(0.18, 0.42)
+    D = R * rng.uniform(0.22, 0.48)
     prof = np.clip(1 - q * q, 0, None) ** 2  # compact, zero slope at the edge: no seam
     h = (-D * prof).astype(np.float32)
     if rng.random() < 0.3:  # a sharper impact: a small crease ring where the bend is tightest
@@ -316,10 +316,10 @@ def pd_fold(rng, ph, L, gloss, shin, ctr):
     t = s[idx] / s[-1]
     amp = np.sin(math.pi * np.clip(t, 0, 1)) ** 0.4  # dies out at both ends
     amp[far] = 0
-    A = W * rng.uniform(0.25, 0.5) * rng.choice([-1, 1], p=[0.3, 0.7])  # mostly a ridge, sometimes a valley
+    A = W * rng.uniform(0.3, 0.6) * rng.choice([-1, 1], p=[0.3, 0.7])  # mostly a ridge, sometimes a valley
     x = np.clip(1 - np.abs(u) / W, 0, 1) * (~far)
     if rng.random() < 0.55:
-        prof = x ** 1.6  # a crease: two tilted planes meeting in a sharp line
+        prof = x ** 2.0  # a crease: two tilted planes meeting in a sharp line
     else:
         prof = np.exp(-(u / (W * 0.45)) ** 2) * x ** 0.5  # a soft fold (fabric, foil)
     h = (A * amp * prof).astype(np.float32)
@@ -332,7 +332,7 @@ def pd_fold(rng, ph, L, gloss, shin, ctr):
     vis = _shadow(h, L, soft=1.0) if A > 0 else None
     ao = _occlusion(h, W, W * 0.5)
     # folded material is mostly matte and its lit flank only a little brighter: a crease, not a bright rod
-    out = _shade(src, h, L, gloss * 0.3, shin, ao=ao, vis=vis, lit_max=0.3)
+    out = _shade(src, h, L, gloss * 0.3, shin, ao=ao, vis=vis, lit_max=0.4)
     return out, (~far) & (np.abs(u) < W + 1.5) & (amp > 0)
 
 
