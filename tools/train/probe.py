@@ -160,13 +160,34 @@ def main():
     ap.add_argument("--name", required=True)
     ap.add_argument("--no-norm", action="store_true")
     ap.add_argument("--skip-loss", action="store_true")
+    ap.add_argument("--clf", default=None, help="weights of another photo classifier (evaluate.py's Clf), e.g. one trained "
+                    "also on renders inside evaluation-style trimaps; default runs/clf-photo.pt")
+    ap.add_argument("--rescore", action="store_true", help="only re-classify the saved outputs of run NAME with --clf")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     t0 = time.time()
+    if a.rescore:
+        from evaluate import Clf
+        clf = Clf()
+        clf.load_state_dict(torch.load(a.clf))
+        clf.eval()
+        d = np.load(os.path.join(OUT, a.name + "-outputs.npz"))
+        pr = np.array([P.DEFECTS[int(p)] for p in predict(clf, d["out"], d["ok"], d["mask"])])
+        k = d["kind"]
+        print("%s re-scored with %s: recognised %.1f%%  %s" % (a.name, a.clf, 100 * (pr == k).mean(), {
+            q: round(float((pr[k == q] == q).mean()), 2) for q in STROKES + BLOBS}))
+        return
     vae, te, un, scale, step = load_models(a.ckpt)
     norm = not a.no_norm and a.ckpt != "v1"
-    rows = gen_probe(vae, te, un, scale, norm, load_clf())
-    res = {"ckpt": a.ckpt, "step": step, "context_norm": norm, "per_prompt": {}}
+    if a.clf:
+        from evaluate import Clf
+        clf = Clf()
+        clf.load_state_dict(torch.load(a.clf))
+        clf.eval()
+    else:
+        clf = load_clf()
+    rows = gen_probe(vae, te, un, scale, norm, clf)
+    res = {"ckpt": a.ckpt, "step": step, "context_norm": norm, "clf": a.clf or "runs/clf-photo.pt", "per_prompt": {}}
     for k in STROKES + BLOBS:
         rr = [r for r in rows if r["kind"] == k]
         res["per_prompt"][k] = dict(strength=round(float(np.mean([r["strength"] for r in rr])), 1),
@@ -180,6 +201,9 @@ def main():
         res["loss"] = loss_probe(te, un, scale)
     res["seconds"] = round(time.time() - t0)
     json.dump(res, open(os.path.join(OUT, a.name + ".json"), "w"), indent=1)
+    np.savez_compressed(os.path.join(OUT, a.name + "-outputs.npz"), out=np.stack([r["out"] for r in rows]),
+                        ok=np.stack([r["ok"] for r in rows]), mask=np.stack([r["mask"] for r in rows]),
+                        kind=np.array([r["kind"] for r in rows]))  # to re-score with another classifier
     # grid: per stroke / blob window, input then the four prompts (64 px crops around the defect)
     tiles = []
     for n in range(0, len(rows), 4):
