@@ -60,7 +60,12 @@ describe.skipIf(!HAS_SCIPY)('photo_defects.py: defects rendered on photos', () =
     expect(cut.darkest_decile_ratio).toBeLessThan(0.3);
     // geometric defects keep the material's colour (a red plate stays red everywhere in the defect)
     for (const t of ['crack', 'hole', 'dent', 'cut', 'fold']) expect(res[t].red_kept, t).toBeGreaterThan(0.97);
-    // a colour spot does not
+    // a stain soaks or tints the material: darker, never brighter, its colour kept (a red plate stays red)
+    expect(res.stain.darker).toBeGreaterThan(0.5);
+    expect(res.stain.brighter).toBeLessThan(0.02);
+    expect(res.stain.red_kept).toBeGreaterThan(0.9);
+    // a colour spot is paint: it replaces the colour, brighter or darker
     expect(res.color.red_kept).toBeLessThan(0.5);
+    expect(res.color.brighter).toBeGreaterThan(0.2);
   });
 });

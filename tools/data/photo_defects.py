@@ -20,10 +20,13 @@ red, a dark interior keeps the material's colour, and every defect is lit from t
          a lit far wall and a thin shadow on the near edge.
   scratch: a thin smooth groove (continuous coverage, tapered ends), bright (bare material) or dark, with a
          faint lit / shadowed edge pair.
-Stains and colour spots use procedural.py's functions on an albedo estimate (albedo = photo / flat
-shading, a height proxy from the photo's fine luminance detail) and add the difference of the two renders to
-the photo; stains and colour spots bring their own colours. Functions given by the caller (e.g.
-procedural.EXTRA_DEFECTS["blister"]) take that path too.
+  stain: an irregular soft blob that soaks the material (water / oil: darker, deeper colour, grain kept) or
+         tints it (rust / coffee / dirt: a brownish factor multiplied in), sometimes a darker tide line at its
+         edge; never brighter, so it is not a colour spot.
+Colour spots (paint: an opaque saturated colour) use procedural.py's function on an albedo estimate (albedo =
+photo / flat shading, a height proxy from the photo's fine luminance detail) and add the difference of the two
+renders to the photo. Functions given by the caller (e.g. procedural.EXTRA_DEFECTS["blister"]) take that path
+too.
 
 Exactness: the output is the photo byte for byte outside the mask, and the mask is the changed support: the
 pixels whose bytes differ, plus enclosed unchanged specks of at most 4 pixels (check(): `python3 photo_defects.py
@@ -371,7 +374,28 @@ def pd_cut(rng, ph, L, gloss, shin, ctr):
     return out, (~far) & (au <= g + Wd + 1.5)
 
 
-PHOTO_FNS = {0: pd_scratch, 1: pd_crack, 2: pd_hole, 4: pd_dent, 5: pd_cut, 7: pd_fold}
+def pd_stain(rng, ph, L, gloss, shin, ctr):
+    sig = rng.uniform(8, 35)
+    r = P._ellipse(ctr[0], ctr[1], sig, sig * rng.uniform(0.5, 1), rng.uniform(0, math.pi))
+    f = np.exp(-r ** 2) * (1 + 0.6 * P._noise(rng, max(sig / 3, 1.5)))
+    t = rng.uniform(0.25, 0.5)
+    alpha = np.clip((f - t) / rng.uniform(0.1, 0.4), 0, 1) * rng.uniform(0.6, 1.0)
+    # a tide line: what the liquid carried is left at its edge as it dried (darker thin ring)
+    edge = np.exp(-((alpha - 0.12) / 0.1) ** 2) * (alpha > 0) * rng.choice([0.0, rng.uniform(0.1, 0.35)])
+    kind = rng.random()
+    if kind < 0.45:  # water / oil: the material soaked, darker and deeper in colour, its grain kept
+        k = rng.uniform(0.25, 0.55)
+        wet = ph ** rng.uniform(1.2, 1.6)
+        out = ph * (1 - alpha[..., None]) + alpha[..., None] * wet * (1 - k)
+    else:  # rust / coffee / dirt: a brownish tint multiplied in (the texture shows through)
+        tint = P._hsv(rng, rng.uniform(0.02, 0.12), rng.uniform(0.45, 0.85), rng.uniform(0.35, 0.8))
+        tint = tint / (tint.max() + 1e-3)
+        out = ph * (1 - alpha[..., None] * (1 - tint * rng.uniform(0.55, 0.9)))
+    out = out * (1 - edge)[..., None]
+    return out, alpha > 0
+
+
+PHOTO_FNS = {0: pd_scratch, 1: pd_crack, 2: pd_hole, 3: pd_stain, 4: pd_dent, 5: pd_cut, 7: pd_fold}
 
 
 def _exact_mask(out8, photo, sup):
