@@ -422,7 +422,9 @@ def render_on_photo(rng, photo, dtype, obj=None):
     shin = float(rng.uniform(10, 60))
     if obj is None:
         obj = np.ones((S, S), bool)
-    ys, xs = np.nonzero(obj)
+    # centres >= 20 px inside the object (as procedural.sample does), so a defect is not cut in half by its edge
+    inner = obj if obj.all() else ndimage.binary_erosion(obj, iterations=20)
+    ys, xs = np.nonzero(inner if inner.any() else obj)
     if not geo:
         A = ph / flat
         H = height_proxy(ph)
