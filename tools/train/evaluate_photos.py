@@ -44,6 +44,7 @@ OTHER = ["crack", "hole", "stain", "cut", "color"]
 PROMPT = {"scratch": "a scratch", "crack": "a crack", "hole": "a hole", "stain": "a stain", "dent": "a dent",
           "cut": "a cut", "color": "a color spot", "fold": "a fold"}
 KEEP_COLOUR = ("scratch", "dent", "fold")
+CLF_DEFAULT = os.path.join(HERE, "runs", "clf-photo.pt")
 
 
 def load_metrics():
@@ -54,7 +55,9 @@ def load_metrics():
     return m
 
 
-def make_trimap(rng, kind, S=256):
+def trimap_geom(rng, kind, S=256):
+    """The defect region of an evaluation trimap: (mask, path, centre). Strokes: a 2-4 segment polyline
+    (path = its points, x/y) 3-5 px wide; blobs: an ellipse (centre = x/y) of radius 10-22 px."""
     yy, xx = np.mgrid[0:S, 0:S].astype(np.float32)
     m = np.zeros((S, S), bool)
     if kind in STROKE:
@@ -72,14 +75,18 @@ def make_trimap(rng, kind, S=256):
             t = np.clip(((xx - a[0]) * d[0] + (yy - a[1]) * d[1]) / max(d @ d, 1e-6), 0, 1)
             dist = np.hypot(xx - a[0] - t * d[0], yy - a[1] - t * d[1])
             m |= dist <= w
-    else:
-        cx, cy = rng.uniform(70, S - 70, 2)
-        r = rng.uniform(10, 22)
-        e = rng.uniform(0.6, 1.0)
-        th = rng.uniform(0, math.pi)
-        c, s = math.cos(th), math.sin(th)
-        u, v = (xx - cx) * c + (yy - cy) * s, -(xx - cx) * s + (yy - cy) * c
-        m = (u / r) ** 2 + (v / (r * e)) ** 2 <= 1
+        return m, np.array(pts), None
+    cx, cy = rng.uniform(70, S - 70, 2)
+    r = rng.uniform(10, 22)
+    e = rng.uniform(0.6, 1.0)
+    th = rng.uniform(0, math.pi)
+    c, s = math.cos(th), math.sin(th)
+    u, v = (xx - cx) * c + (yy - cy) * s, -(xx - cx) * s + (yy - cy) * c
+    return (u / r) ** 2 + (v / (r * e)) ** 2 <= 1, None, (float(cx), float(cy))
+
+
+def make_trimap(rng, kind, S=256):
+    m, _, _ = trimap_geom(rng, kind, S)
     tri = np.full((S, S), 127, np.uint8)
     tri[m] = 255
     return tri
@@ -170,9 +177,9 @@ def train_clf(path, epochs=6, data=None):
     return fit_clf(net, X, Y, epochs, path)
 
 
-def load_clf():
+def load_clf(path=None):
     from evaluate import Clf
-    path = os.path.join(HERE, "runs", "clf-photo.pt")
+    path = path or CLF_DEFAULT
     if os.path.exists(path):
         net = Clf()
         net.load_state_dict(torch.load(path))
@@ -191,15 +198,82 @@ def predict(net, bad, ok, mask):
 
 
 def clf_ceiling(net, ev):
-    """Accuracy of the classifier on defects RENDERED (photo_defects) on the evaluation photos."""
+    """Accuracy of the classifier on defects RENDERED (photo_defects) on the evaluation photos, two types a photo
+    (every type in turn): (natural: with their own support as the mask, in-trimap: laid along an evaluation-style
+    trimap of their shape and clipped to it, the evaluation's condition; see check_clf.py), number of samples."""
     bads, oks, ms, ts = [], [], [], []
-    for i, r in enumerate(ev):
-        img = PH.eval_crop(PH.load_photo(r))
-        for t in (i % 8, (i + 4) % 8):  # two types a photo, every type in turn
+    imgs = [PH.eval_crop(PH.load_photo(r)) for r in ev]
+    for i, img in enumerate(imgs):
+        for t in (i % 8, (i + 4) % 8):
             s = PD.render_on_photo(np.random.default_rng([EVAL_SEED + 1, i, t]), img, t)
             bads.append(s["defect"]); oks.append(s["ok"]); ms.append(s["mask"]); ts.append(t)
-    pr = predict(net, np.stack(bads), np.stack(oks), np.stack(ms))
-    return float((pr == np.array(ts)).mean()), len(ts)
+    natural = float((predict(net, np.stack(bads), np.stack(oks), np.stack(ms)) == np.array(ts)).mean())
+    b, o, m, t = trimap_renders(imgs, EVAL_SEED + 2, lambda i: (i % 8, (i + 4) % 8))
+    return natural, float((predict(net, b, o, m) == t).mean()), len(ts)
+
+
+class _FirstUniforms:
+    """A numpy Generator whose first uniform() calls return given values (the length and angle of d_cut)."""
+    def __init__(self, rng, values):
+        self._rng, self._q = rng, list(values)
+
+    def uniform(self, *a, **k):
+        return self._q.pop(0) if self._q else self._rng.uniform(*a, **k)
+
+    def __getattr__(self, name):
+        return getattr(self._rng, name)
+
+
+def _dense(path, step=0.5):
+    out = [path[0]]
+    for a, b in zip(path[:-1], path[1:]):
+        n = max(int(np.hypot(*(b - a)) / step), 1)
+        out += [a + (b - a) * (j / n) for j in range(1, n + 1)]
+    return np.array(out, float)
+
+
+def render_in_trimap(rng, img, t, m, path, centre):
+    """Defect type t rendered by photo_defects on img, laid along an evaluation trimap (trimap_geom: strokes follow
+    its polyline, blobs are centred on its ellipse) and clipped to it: what a perfect generation of that type
+    inside that trimap could look like. Returns the defective image (== img outside m)."""
+    fn = P.DEFECT_FNS[t]
+    kind = P.DEFECTS[t]
+
+    def along(r, A, H, G, L, ctr):
+        if path is None:
+            return fn(r, A, H, G, L, centre)
+        if kind == "cut":  # straight cuts, one along each segment of the polyline
+            mk = np.zeros(m.shape, bool)
+            for a, b in zip(path[:-1], path[1:]):
+                d = b - a
+                A, H, G, mi = fn(_FirstUniforms(r, [float(np.hypot(*d)), math.atan2(d[1], d[0])]), A, H, G, L, tuple(a))
+                mk |= mi
+            return A, H, G, mk
+        orig, calls = P._curve, []
+
+        def curve(rr, length, curv, start=None, ang=None, step=0.5):  # the first curve (the main one) is the path
+            calls.append(1)
+            return _dense(path, step) if len(calls) == 1 else orig(rr, length, curv, start, ang, step)
+        P._curve = curve
+        try:
+            return fn(r, A, H, G, L, tuple(path[0]))
+        finally:
+            P._curve = orig
+
+    s = PD.render_on_photo(rng, img, along)
+    return np.where(m[..., None], s["defect"], img)
+
+
+def trimap_renders(photos, seed, types_of):
+    """(bad, ok, mask, type) arrays: for photo k, each type in types_of(k) rendered in a fresh evaluation-style
+    trimap of that type's shape (trimap_geom, rng [seed, k, type])."""
+    bads, oks, ms, ts = [], [], [], []
+    for k, img in enumerate(photos):
+        for t in types_of(k):
+            rng = np.random.default_rng([seed, k, t])
+            m, path, centre = trimap_geom(rng, P.DEFECTS[t])
+            bads.append(render_in_trimap(rng, img, t, m, path, centre)); oks.append(img); ms.append(m); ts.append(t)
+    return np.stack(bads), np.stack(oks), np.stack(ms), np.array(ts)
 
 
 # ------------------------------------------------------------------------------------------------ VAE
@@ -245,6 +319,11 @@ def grid(out, ev, cases, n_rows=16, cs=128):
     Image.fromarray(np.concatenate(rows, 0)).save(os.path.join(out, "grid.jpg"), quality=90)
 
 
+def sha256_12(path):
+    import hashlib
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()[:12]
+
+
 def strength(c):
     """(mean |output - input| inside the defect in 8-bit levels, output == input outside it). A defect the model
     did not draw keeps the colour and makes no seam: the strength shows it next to those two measures."""
@@ -258,7 +337,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pack", required=True)
     ap.add_argument("--name", required=True)
-    ap.add_argument("--skip-gen", action="store_true", help="score the outputs of an earlier run")
+    ap.add_argument("--skip-gen", "--rescore", action="store_true", help="score the outputs of an earlier run (no generation)")
+    ap.add_argument("--clf", default=None, help="the classifier's weights (default runs/clf-photo.pt; trained when missing)")
     ap.add_argument("--gen-only", action="store_true", help="generate, do not score")
     ap.add_argument("--cases-from", default=None, help="with --skip-gen: only the cases run NAME has outputs for too")
     ap.add_argument("--json-name", default="metrics.json")
@@ -281,7 +361,8 @@ def main():
     for c in cases:
         c["chroma_excess"], c["seam_ratio"] = RM.measure(c["input"], c["trimap"], c["output"])
         c["mad_inside"], c["outside_identical"] = strength(c)
-    net = load_clf()
+    clf_path = os.path.abspath(a.clf or CLF_DEFAULT)
+    net = load_clf(clf_path)
     bad = np.stack([np.asarray(Image.open(c["output"]).convert("RGB")) for c in cases])
     ok = np.stack([np.asarray(Image.open(c["input"]).convert("RGB")) for c in cases])
     mask = np.stack([np.asarray(Image.open(c["trimap"])) > 200 for c in cases])
@@ -289,7 +370,7 @@ def main():
     for c, p in zip(cases, pr):
         c["predicted"] = P.DEFECTS[int(p)]
         c["correct"] = c["predicted"] == c["kind"]
-    ceiling, n_ceiling = clf_ceiling(net, ev)
+    ceiling, ceiling_trimap, n_ceiling = clf_ceiling(net, ev)
     psnrs, norm = vae_psnr(a.pack, ev)
     for i, r in enumerate(ev):
         r["vae_psnr"] = psnrs[i]
@@ -310,7 +391,11 @@ def main():
            "overall": summary(cases, ev),
            "per_material": {m: summary([c for c in cases if c["material"] == m], [r for r in ev if r["material"] == m]) for m in mats},
            "per_type": {k: summary([c for c in cases if c["kind"] == k], []) for k in PROMPT},
-           "classifier_ceiling_on_rendered_eval_defects": {"accuracy": round(ceiling, 3), "samples": n_ceiling},
+           "classifier_ceiling_on_rendered_eval_defects": {"accuracy": round(ceiling, 3), "in_trimap": round(ceiling_trimap, 3),
+                                                           "samples": n_ceiling},
+           "classifier": {"path": os.path.relpath(clf_path, ROOT), "sha256": sha256_12(clf_path)},
+           "confusion_rows_prompted_cols_predicted": {"labels": P.DEFECTS, "matrix": [
+               [sum(1 for c in cases if c["kind"] == k and c["predicted"] == q) for q in P.DEFECTS] for k in P.DEFECTS]},
            "cases": [{k: (round(v, 3) if isinstance(v, float) else v) for k, v in c.items() if k not in ("input", "trimap", "output")}
                      for c in cases]}
     json.dump(res, open(os.path.join(out, a.json_name), "w"), indent=1)

@@ -1,0 +1,112 @@
+"""Checks the instrument of issue 9's fidelity measure: the defect-type classifier of evaluate_photos.py.
+
+  /usr/bin/python3 tools/train/check_clf.py --clf tools/train/runs/clf-photo.pt --out runs/clf-check-natural.json
+  /usr/bin/python3 tools/train/check_clf.py --build-trimap 3200      # tools/data/cache/photo_clf_trimap.npz
+  /usr/bin/python3 tools/train/check_clf.py --train runs/clf-photo-trimap.pt \
+      --data photo_train.npz,photo_clf_trimap.npz                   # a classifier (names under tools/data/cache/)
+
+For one classifier it reports, per defect type, accuracy and the confusion matrix (rows = true type) on
+ (a) "natural": each of the 8 types rendered by photo_defects on each of the 62 evaluation photos with its own
+     support as the mask (the classifier's training condition; rng [EVAL_SEED + 1, photo, type]);
+ (b) "in trimap": each type rendered along a fresh evaluation-style trimap of its shape (evaluate_photos
+     .render_in_trimap: strokes follow the 3-5 px polyline, blobs sit in the ellipse; clipped to it; mask channel
+     = the trimap), i.e. a perfect generation of that type in the evaluation's own condition (rng
+     [EVAL_SEED + 2, photo, type]);
+ (c) "mask only": the 124 evaluation trimaps with NO defect drawn (output = input): what the classifier says
+     from the trimap's shape alone.
+--build-trimap N renders N samples of (b)'s kind on TRAINING photos (random crop as build_photo_cache.py,
+type i % 8, rng [TRIMAP_SEED, i]); --train fits evaluate.Clf on the listed caches (evaluate_photos.train_clf).
+"""
+import argparse, json, os, sys, time
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "data"))
+import evaluate_photos as E  # noqa: E402  (sets the torch threads from DS_THREADS)
+import photos as PH  # noqa: E402
+import photo_defects as PD  # noqa: E402
+import procedural as P  # noqa: E402
+
+CACHE = os.path.join(HERE, "..", "data", "cache")
+TRIMAP_SEED = 6_100_019
+
+
+def report(pred, true):
+    conf = np.zeros((8, 8), int)
+    for t, p in zip(true, pred):
+        conf[t, p] += 1
+    return {"accuracy": round(float((pred == true).mean()), 3), "samples": int(len(true)),
+            "per_type": {P.DEFECTS[t]: round(float(conf[t, t] / max(conf[t].sum(), 1)), 3) for t in range(8)},
+            "confusion_rows_true_cols_predicted": conf.tolist()}
+
+
+def check(clf_path):
+    net = E.load_clf(clf_path)
+    _, ev = PH.split()
+    imgs = [PH.eval_crop(PH.load_photo(r)) for r in ev]
+    out = {"classifier": os.path.relpath(clf_path, os.path.join(HERE, "..", "..")), "labels": P.DEFECTS}
+    bads, ms, ts = [], [], []
+    for i, img in enumerate(imgs):
+        for t in range(8):
+            s = PD.render_on_photo(np.random.default_rng([E.EVAL_SEED + 1, i, t]), img, t)
+            bads.append(s["defect"]); ms.append(s["mask"]); ts.append(t)
+    oks = np.stack([img for img in imgs for _ in range(8)])
+    out["natural"] = report(E.predict(net, np.stack(bads), oks, np.stack(ms)), np.array(ts))
+    b, o, m, t = E.trimap_renders(imgs, E.EVAL_SEED + 2, lambda k: range(8))
+    out["in_trimap"] = report(E.predict(net, b, o, m), t)
+    ms, ts = [], []
+    for i in range(len(ev)):
+        for c, k in enumerate([E.KEEP_COLOUR[i % 3], E.OTHER[i % len(E.OTHER)]]):
+            ms.append(E.make_trimap(np.random.default_rng([E.EVAL_SEED, i, c]), k) > 200); ts.append(P.DEFECTS.index(k))
+    oks = np.stack([imgs[i] for i in range(len(ev)) for _ in range(2)])
+    out["mask_only"] = report(E.predict(net, oks, oks, np.stack(ms)), np.array(ts))
+    return out
+
+
+def build_trimap(n, path):
+    tr, _ = PH.split()
+    t0 = time.time()
+    bads, oks, ms, ts = [], [], [], []
+    for i in range(n):
+        rng = np.random.default_rng([TRIMAP_SEED, i])
+        rec = tr[rng.integers(0, len(tr))]
+        img = PH.random_crop(rng, PH.load_photo(rec))
+        t = i % 8
+        m, pth, ctr = E.trimap_geom(rng, P.DEFECTS[t])
+        bads.append(E.render_in_trimap(rng, img, t, m, pth, ctr)); oks.append(img); ms.append(m); ts.append(t)
+        if (i + 1) % 400 == 0:
+            print("%d/%d %.0fs" % (i + 1, n, time.time() - t0), flush=True)
+    np.savez(path, defect=np.stack(bads), ok=np.stack(oks), mask=np.stack(ms), dtype=np.array(ts, np.int8))
+    print("wrote", path, n, "samples in %.0fs" % (time.time() - t0))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--clf", default=None, help="report on this classifier")
+    ap.add_argument("--out", default=None, help="JSON report (default: print only)")
+    ap.add_argument("--build-trimap", type=int, default=0)
+    ap.add_argument("--train", default=None, help="fit a classifier to this path")
+    ap.add_argument("--data", default="photo_train.npz", help="with --train: comma-separated caches under tools/data/cache/")
+    ap.add_argument("--epochs", type=int, default=6)
+    a = ap.parse_args()
+    if a.build_trimap:
+        build_trimap(a.build_trimap, os.path.join(CACHE, "photo_clf_trimap.npz"))
+    if a.train:
+        E.train_clf(a.train, a.epochs, [os.path.join(CACHE, d) for d in a.data.split(",")])
+    if a.clf:
+        res = check(a.clf)
+        if a.out:
+            json.dump(res, open(a.out, "w"), indent=1)
+        for part in ("natural", "in_trimap", "mask_only"):
+            r = res[part]
+            print("%s: %.1f%% of %d;" % (part, 100 * r["accuracy"], r["samples"]),
+                  " ".join("%s %.0f%%" % (k, 100 * v) for k, v in r["per_type"].items()))
+            print("  true \\ predicted " + " ".join("%6s" % d[:6] for d in P.DEFECTS))
+            for t, row in enumerate(r["confusion_rows_true_cols_predicted"]):
+                print("  %-17s " % P.DEFECTS[t] + " ".join("%6d" % v for v in row))
+
+
+if __name__ == "__main__":
+    main()
