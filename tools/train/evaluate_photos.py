@@ -213,7 +213,7 @@ def clf_ceiling(net, ev):
 
 
 class _FirstUniforms:
-    """A numpy Generator whose first uniform() calls return given values (the length and angle of d_cut)."""
+    """A numpy Generator whose first uniform() calls return given values (the length of photo_defects' cut)."""
     def __init__(self, rng, values):
         self._rng, self._q = rng, list(values)
 
@@ -224,43 +224,68 @@ class _FirstUniforms:
         return getattr(self._rng, name)
 
 
-def _dense(path, step=0.5):
-    out = [path[0]]
-    for a, b in zip(path[:-1], path[1:]):
-        n = max(int(np.hypot(*(b - a)) / step), 1)
-        out += [a + (b - a) * (j / n) for j in range(1, n + 1)]
-    return np.array(out, float)
+def _patched(mod, name, fn):
+    """Context manager: mod.name = fn inside (photo_defects' geometry helpers, for render_in_trimap)."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def cm():
+        if not hasattr(mod, name):
+            raise SystemExit("render_in_trimap: photo_defects.%s is gone; update evaluate_photos.render_in_trimap" % name)
+        old = getattr(mod, name)
+        setattr(mod, name, fn)
+        try:
+            yield
+        finally:
+            setattr(mod, name, old)
+    return cm()
 
 
 def render_in_trimap(rng, img, t, m, path, centre):
-    """Defect type t rendered by photo_defects on img, laid along an evaluation trimap (trimap_geom: strokes follow
-    its polyline, blobs are centred on its ellipse) and clipped to it: what a perfect generation of that type
-    inside that trimap could look like. Returns the defective image (== img outside m)."""
-    fn = P.DEFECT_FNS[t]
+    """Defect type t rendered by photo_defects.render_on_photo on img, laid along an evaluation trimap
+    (trimap_geom: strokes follow its polyline, blobs are centred on its ellipse) and clipped to it: what a
+    perfect generation of that type inside that trimap could look like. Returns the defective image (== img
+    outside m). The geometry is steered by patching photo_defects' curve helpers for one call: the first smooth
+    curve (scratch, fold) or jagged main fissure (crack) is the trimap's polyline; a cut is one straight slit
+    along each segment; blobs (hole, dent, stain, colour spot) get the ellipse's centre."""
     kind = P.DEFECTS[t]
+    geo = t in getattr(PD, "PHOTO_FNS", {})
+    dense = PD._densify(path, 0.5) if path is not None else None
+    if not geo:  # stain, colour spot: procedural.py's function on the albedo estimate, at the centre
+        fn = P.DEFECT_FNS[t]
+        return np.where(m[..., None], PD.render_on_photo(
+            rng, img, lambda r, A, H, G, L, ctr: fn(r, A, H, G, L, centre if path is None else tuple(path[0])))["defect"], img)
+    orig = PD.PHOTO_FNS[t]
 
-    def along(r, A, H, G, L, ctr):
+    def steered(r, ph, L, gloss, shin, ctr):
         if path is None:
-            return fn(r, A, H, G, L, centre)
-        if kind == "cut":  # straight cuts, one along each segment of the polyline
-            mk = np.zeros(m.shape, bool)
+            return orig(r, ph, L, gloss, shin, centre)
+        if kind == "cut":
+            out, sup = ph, np.zeros(m.shape, bool)
             for a, b in zip(path[:-1], path[1:]):
                 d = b - a
-                A, H, G, mi = fn(_FirstUniforms(r, [float(np.hypot(*d)), math.atan2(d[1], d[0])]), A, H, G, L, tuple(a))
-                mk |= mi
-            return A, H, G, mk
-        orig, calls = P._curve, []
+                ang = math.atan2(d[1], d[0])
+                with _patched(PD, "_ang_off_light", lambda *_a, **_k: ang):
+                    out, s = orig(_FirstUniforms(r, [float(np.hypot(*d))]), out, L, gloss, shin, tuple((a + b) / 2))
+                sup |= s
+            return out, sup
+        calls = []
+        helper = "_jagged" if kind == "crack" else "_smooth_curve"
+        own = getattr(PD, helper)
 
-        def curve(rr, length, curv, start=None, ang=None, step=0.5):  # the first curve (the main one) is the path
+        def first_is_path(*a, **k):  # the main curve is the trimap's polyline, the rest (crack branches) as drawn
             calls.append(1)
-            return _dense(path, step) if len(calls) == 1 else orig(rr, length, curv, start, ang, step)
-        P._curve = curve
-        try:
-            return fn(r, A, H, G, L, tuple(path[0]))
-        finally:
-            P._curve = orig
+            return dense if len(calls) == 1 else own(*a, **k)
+        with _patched(PD, helper, first_is_path):
+            # scratch: shifted to start at ctr; crack: centred on ctr at its middle point
+            c0 = dense[0][len(dense[0]) // 2] if kind == "crack" else dense[0][0]
+            return orig(r, ph, L, gloss, shin, tuple(c0))
 
-    s = PD.render_on_photo(rng, img, along)
+    PD.PHOTO_FNS[t] = steered
+    try:
+        s = PD.render_on_photo(rng, img, t)
+    finally:
+        PD.PHOTO_FNS[t] = orig
     return np.where(m[..., None], s["defect"], img)
 
 
@@ -370,8 +395,18 @@ def main():
     for c, p in zip(cases, pr):
         c["predicted"] = P.DEFECTS[int(p)]
         c["correct"] = c["predicted"] == c["kind"]
-    ceiling, ceiling_trimap, n_ceiling = clf_ceiling(net, ev)
-    psnrs, norm = vae_psnr(a.pack, ev)
+    # both depend only on the classifier / on the pack's VAE and contextNorm flag: cached under runs/ by their hashes
+    key = os.path.join(HERE, "runs", "clf-ceiling-%s.json" % sha256_12(clf_path))
+    if not os.path.exists(key):
+        json.dump(clf_ceiling(net, ev), open(key, "w"))
+    ceiling, ceiling_trimap, n_ceiling = json.load(open(key))
+    man = json.load(open(os.path.join(a.pack, "defect-studio.json")))
+    key = os.path.join(HERE, "runs", "vae-psnr-%s-%s-%d.json" % (man["files"]["vae_encoder/model.onnx"]["sha256"][:12],
+                                                               man["files"]["vae_decoder/model.onnx"]["sha256"][:12],
+                                                               bool(man.get("contextNorm"))))
+    if not os.path.exists(key):
+        json.dump(vae_psnr(a.pack, ev), open(key, "w"))
+    psnrs, norm = json.load(open(key))
     for i, r in enumerate(ev):
         r["vae_psnr"] = psnrs[i]
 
@@ -387,7 +422,7 @@ def main():
 
     mats = sorted({r["material"] for r in ev})
     res = {"pack": os.path.relpath(os.path.abspath(a.pack), ROOT) if os.path.abspath(a.pack).startswith(ROOT) else a.pack,
-           "context_norm": norm, "generation": gen_info,
+           "context_norm": norm, "generation": gen_info, "scored_without_generation": bool(a.skip_gen),
            "overall": summary(cases, ev),
            "per_material": {m: summary([c for c in cases if c["material"] == m], [r for r in ev if r["material"] == m]) for m in mats},
            "per_type": {k: summary([c for c in cases if c["kind"] == k], []) for k in PROMPT},
