@@ -285,14 +285,14 @@ def pd_hole(rng, ph, L, gloss, shin, ctr):
     fine = ndimage.gaussian_filter(ph, (1.5, 1.5, 0))
     src = fine * (1 - blur_k) + ndimage.gaussian_filter(ph, (a * 0.6, a * 0.6, 0)) * blur_k
     src = np.where(inside[..., None], src, ph)
-    out = _shade(src, h, L, gloss, shin, ao=ao, vis=vis, albedo_gain=gain)
+    out = _shade(src, h, L, gloss, shin, ao=ao, vis=vis, albedo_gain=gain, lit_max=0.35)  # no white halo on the rim
     out = out + (rng.uniform(0.04, 0.12) * prof)[..., None] * src  # light bounced inside: never flat black
     sup = q < 1 + 3 * rim_w
     return out, sup
 
 
 def pd_dent(rng, ph, L, gloss, shin, ctr):
-    R = rng.uniform(10, 40)
+    R = rng.uniform(12, 40)  # smaller ones read as pits
     th = rng.uniform(0, math.pi)
     q = P._ellipse(ctr[0], ctr[1], R, R * rng.uniform(0.55, 1.0), th)
     ang = np.arctan2(_yy - ctr[1], _xx - ctr[0])
@@ -306,7 +306,8 @@ def pd_dent(rng, ph, L, gloss, shin, ctr):
     k = rng.uniform(0.5, 1.2)  # texture stretched towards the slopes (parallax of the deformed surface)
     src = _warp(ph, k * gx, k * gy)
     ao = _occlusion(h, R * 0.5, D * 0.8)
-    out = _shade(src, h, L, gloss, max(shin, 30.0), ao=ao)  # a tight glint, not a glow
+    vis = _shadow(h, L, soft=2.0)  # under a raking light the near rim shades the bowl: read as a depression
+    out = _shade(src, h, L, gloss, max(shin, 30.0), ao=ao, vis=vis)  # a tight glint, not a glow
     return out, q < 1
 
 
