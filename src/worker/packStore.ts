@@ -32,7 +32,13 @@
  * - Integrity: a file whose size or sha256 is not the manifest's is refused and the whole pack folder is
  *   removed: nothing of a broken pack stays stored. The loader checks sha256 again on every load (storage
  *   can rot); a stored copy that fails then is removed by the worker and downloaded again.
- * - One `put`/`delete` per pack id at a time (queued).
+ * - One writer per pack id, across tabs and workers: `put` and `delete` hold the Web Lock
+ *   `defect-studio-pack:<id>` exclusively (navigator.locks, in windows and workers of the origin); `get` and
+ *   `ensure`'s look at the stored copy hold it shared, so they wait while another tab writes that pack and
+ *   see either no pack or the complete, checked one. Two tabs loading the same pack: one downloads, the
+ *   other waits and then finds it stored. A `delete` during another tab's download waits for it to end and
+ *   then removes the pack. Where `navigator.locks` is absent (Node tests, old browsers) there is no lock
+ *   between contexts; calls on one PackStore are still queued per pack id.
  */
 import { DefectStudioError, abortReason } from '../core/errors';
 import { PackError } from '../core/models/errors';
@@ -81,6 +87,22 @@ export interface PutOptions {
 }
 
 const RECORD = 'pack.json';
+
+/** The part of the Web Locks API (`navigator.locks`) the store uses; unit tests pass a double. */
+export interface PackLockManager {
+  request<T>(name: string, options: { mode: 'exclusive' | 'shared' }, fn: () => Promise<T>): Promise<T>;
+}
+
+/** The Web Lock name of a pack id, shared by every tab and worker of the origin. */
+export function packLockName(id: string): string {
+  return `defect-studio-pack:${id}`;
+}
+
+/** navigator.locks where the platform has it (Chromium windows and workers), else null: no lock between contexts. */
+function platformLocks(): PackLockManager | null {
+  const locks = (globalThis as { navigator?: { locks?: unknown } }).navigator?.locks;
+  return locks && typeof (locks as PackLockManager).request === 'function' ? (locks as PackLockManager) : null;
+}
 
 /** A manifest as `readPackManifest` gives it: parsed, its sha256, its text. */
 export type ManifestRead = Awaited<ReturnType<typeof readPackManifest>>;
@@ -160,10 +182,17 @@ export class StoredPackSource implements PackSource {
 
 export class PackStore {
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly locks: PackLockManager | null;
 
-  constructor(readonly backend: StoreBackend) {}
+  /** `locks`: the lock manager between tabs; default navigator.locks (null: none, see the module comment). */
+  constructor(
+    readonly backend: StoreBackend,
+    locks: PackLockManager | null = platformLocks(),
+  ) {
+    this.locks = locks;
+  }
 
-  /** Runs `fn` after every earlier put/delete of the same pack. */
+  /** Runs `fn` after every earlier put/delete of the same pack on this store (one context). */
   private serial<T>(dir: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.queues.get(dir) ?? Promise.resolve();
     const next = prev.then(fn, fn);
@@ -171,6 +200,17 @@ export class PackStore {
     this.queues.set(dir, tail);
     void tail.then(() => this.queues.get(dir) === tail && this.queues.delete(dir));
     return next;
+  }
+
+  /** `fn` as the only writer of pack `id`: queued here, and holding its Web Lock exclusively (other tabs wait). */
+  private exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const locks = this.locks;
+    return this.serial(dirOf(id), locks ? () => locks.request(packLockName(id), { mode: 'exclusive' }, fn) : fn);
+  }
+
+  /** `fn` while no tab writes pack `id` (Web Lock shared: waits for a writer, runs alongside other readers). */
+  private shared<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks ? this.locks.request(packLockName(id), { mode: 'shared' }, fn) : fn();
   }
 
   /** Every pack in the store, complete or not (an unfinished download can be resumed with `put`). */
@@ -200,7 +240,11 @@ export class PackStore {
   }
 
   /** A complete stored pack as a PackSource (for `loadPack`), or null. */
-  async get(id: string): Promise<StoredPackSource | null> {
+  get(id: string): Promise<StoredPackSource | null> {
+    return this.shared(id, () => this.getUnlocked(id));
+  }
+
+  private async getUnlocked(id: string): Promise<StoredPackSource | null> {
     const dir = dirOf(id);
     const blob = await this.backend.read(dir, MANIFEST_FILE);
     if (!blob) return null;
@@ -211,7 +255,7 @@ export class PackStore {
   /** Removes a pack (complete or not) and every byte of it. */
   delete(id: string): Promise<void> {
     const dir = dirOf(id);
-    return this.serial(dir, () => this.backend.removeDir(dir));
+    return this.exclusive(id, () => this.backend.removeDir(dir));
   }
 
   /** The origin's storage use and quota (all of the origin's storage), and the bytes of the stored packs. */
@@ -228,15 +272,36 @@ export class PackStore {
    */
   async put(source: PackSource, opts: PutOptions = {}): Promise<StoredPack> {
     const read = opts.manifest ?? (await readPackManifest(source));
+    return (await this.store(source, read, opts, false)).pack;
+  }
+
+  /**
+   * `put` under the pack's exclusive lock. `ifChanged`: when the stored copy is already complete with this
+   * manifest (another tab stored it while this one waited for the lock), nothing is downloaded. Returns the
+   * stored copy as a source too, read before the lock is let go (a delete cannot slip in between).
+   */
+  private store(source: PackSource, read: ManifestRead, opts: PutOptions, ifChanged: boolean): Promise<{ pack: StoredPack; stored: StoredPackSource; downloaded: boolean }> {
     const dir = dirOf(read.manifest.id);
-    return this.serial(dir, async () => {
+    return this.exclusive(read.manifest.id, async () => {
+      if (ifChanged) {
+        const have = await this.getUnlocked(read.manifest.id);
+        const info = have && have.manifestSha256 === read.sha256 ? await this.info(dir) : null;
+        if (have && info) {
+          opts.beforeDownload?.(have.manifest);
+          return { pack: info, stored: have, downloaded: false };
+        }
+      }
+      let pack: StoredPack;
       try {
-        return await this.putLocked(source, read, dir, opts);
+        pack = await this.putLocked(source, read, dir, opts);
       } catch (e) {
         // A broken pack leaves nothing behind; an interruption (abort, network, full disk) keeps its bytes.
         if (e instanceof PackError) await this.backend.removeDir(dir).catch(() => undefined);
         throw e;
       }
+      const stored = await this.getUnlocked(read.manifest.id);
+      if (!stored) throw new PackError('the stored pack disappeared while it was stored', { file: MANIFEST_FILE });
+      return { pack, stored, downloaded: true };
     });
   }
 
@@ -262,10 +327,9 @@ export class PackStore {
       opts.beforeDownload?.(have.manifest);
       return { source: have, downloaded: false };
     }
-    await this.put(source, { ...opts, manifest: read });
-    const stored = await this.get(read.manifest.id);
-    if (!stored) throw new PackError('the stored pack disappeared while it was loaded', { file: MANIFEST_FILE });
-    return { source: stored, downloaded: true };
+    // Another tab may be storing the same pack: `store` waits for its lock and then downloads only if needed.
+    const r = await this.store(source, read, opts, true);
+    return { source: r.stored, downloaded: r.downloaded };
   }
 
   private async putLocked(source: PackSource, read: ManifestRead, dir: string, opts: PutOptions): Promise<StoredPack> {
