@@ -4,12 +4,13 @@
  * passes through JavaScript; every file is still checked (size, sha256 streamed) before its session exists,
  * and the graph may name only its listed external data. Real tiny packs, real onnxruntime-node sessions.
  */
-import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../src/core/diffusion/pipeline';
+import { PackFileError } from '../src/core/models/errors';
 import { loadPack } from '../src/core/models/pack';
 import { FsPackSource } from '../src/core/models/pack-source.node.ts';
 import { createNodeRuntime } from '../src/core/models/ort-node.node.ts';
@@ -85,6 +86,37 @@ describe('sessions from the model path (onnxruntime-node)', () => {
     const log: string[] = [];
     await expect(loadPack(new FsPackSource(pack), spyRuntime(log))).rejects.toThrow(/sha256 differs from the manifest; file unet\/model.onnx_data/);
     expect(log).toEqual([]); // the UNet is the first session: none was made
+  });
+
+  it('a file changed on disk after its check (inside the session creation) is refused by name, and that session released', async () => {
+    const pack = copyPack('tiny-controlnet', 'changed-late');
+    const dataPath = join(pack, 'unet/model.onnx_data');
+    const log: string[] = [];
+    const released: string[] = [];
+    // onnxruntime reads the files while the session is created: change a byte (and the mtime) right there.
+    const runtime: Runtime = {
+      name: 'native',
+      createSession: (m, o) => node.createSession(m, o),
+      createSessionFromFile: async (p, o) => {
+        const model = p.split('/').slice(-2).join('/');
+        log.push(model);
+        if (model === 'unet/model.onnx') {
+          const data = readFileSync(dataPath);
+          data[data.length >> 1] ^= 1;
+          const before = statSync(dataPath).mtime;
+          writeFileSync(dataPath, data);
+          utimesSync(dataPath, before, new Date(before.getTime() + 5000));
+        }
+        const s = await node.createSessionFromFile!(p, o);
+        return { ...s, inputs: s.inputs, outputs: s.outputs, run: s.run.bind(s), release: () => (released.push(model), s.release()) };
+      },
+    };
+    const err = await loadPack(new FsPackSource(pack), runtime).catch((e) => e);
+    expect(err).toBeInstanceOf(PackFileError);
+    expect(err.file).toBe('unet/model.onnx_data');
+    expect(err.message).toMatch(/^file changed on disk after it was checked; file unet\/model.onnx_data; expected \d+ bytes, mtime \d+ ns/);
+    expect(log).toEqual(['unet/model.onnx']); // the UNet is the first session: refused before any other
+    expect(released).toEqual(['unet/model.onnx']);
   });
 
   it('a graph that names external data the manifest does not list is refused (an unlisted file beside it)', async () => {

@@ -102,6 +102,18 @@ export class FsPackSource implements PackSource {
     return real;
   }
 
+  /** The file's size, mtime, ctime and inode (one stat; ctime also moves when mtime is set back by hand). */
+  async fileStamp(relPath: string): Promise<string> {
+    const real = await this.realPath(relPath);
+    let st;
+    try {
+      st = await stat(real, { bigint: true });
+    } catch (e) {
+      throw new MissingFileError(relPath, missingDetail(e));
+    }
+    return `${st.size} bytes, mtime ${st.mtimeNs} ns, ctime ${st.ctimeNs} ns, inode ${st.ino}`;
+  }
+
   /** Bytes [offset, offset + length) of a file (fewer at its end), e.g. to read a model's headers only. */
   async readRange(relPath: string, offset: number, length: number): Promise<Uint8Array> {
     const real = await this.realPath(relPath);

@@ -65,6 +65,12 @@ export interface PackSource {
   hashFile?(relPath: string, limits?: ReadLimits): Promise<string>;
   /** Optional, with `localPath`: bytes [offset, offset + length) of a file (fewer at its end). */
   readRange?(relPath: string, offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Optional, with `localPath`: what changes when the file on disk changes, from one stat (size, mtime,
+   * ctime, inode). The loader records it when it verifies a file handed over by path and compares it once
+   * the runtime has read the file (a change in between is refused).
+   */
+  fileStamp?(relPath: string): Promise<string>;
   /** Optional: whether the file exists (used for optional files). */
   exists?(relPath: string): Promise<boolean>;
   /**

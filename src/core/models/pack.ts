@@ -12,7 +12,7 @@
  */
 import { runtimeError } from '../errors';
 import { parseSchedulerConfig, type SchedulerConfig } from '../diffusion/schedulers/config';
-import { PackError } from './errors';
+import { PackError, PackFileError } from './errors';
 import { MANIFEST_FILE, MAX_MANIFEST_BYTES, canonicalPackPath, parseManifest, requiredFiles, sha256Hex } from './manifest';
 import { externalDataLocations } from './onnx/external-refs';
 import { OnnxFormatError } from './onnx/model';
@@ -159,8 +159,12 @@ export function readProgress(manifest: PackManifest, onProgress?: LoadPackOption
   };
 }
 
-/** A model's graph file on disk, verified, for `Runtime.createSessionFromFile`; null: hand its bytes over instead. */
-export type ModelPath = (model: ModelName) => Promise<string | null>;
+/**
+ * A model's graph file on disk, verified, for `Runtime.createSessionFromFile`, and `recheck`, to call once the
+ * session exists: refuses (PackFileError naming the file) a file of the model that changed on disk since it
+ * was verified. null: hand its bytes over instead.
+ */
+export type ModelPath = (model: ModelName) => Promise<{ path: string; recheck: () => Promise<void> } | null>;
 
 /**
  * Models by path (onnxruntime-node on a pack folder): available when the runtime can create a session from a
@@ -169,8 +173,9 @@ export type ModelPath = (model: ModelName) => Promise<string | null>;
  * hashed streaming, nothing kept (`hashFile`; its sha256 against the manifest unless `skipHashes`), and the
  * external data the graph names (read from its headers only, `externalDataLocations`) are this model's listed
  * files, so onnxruntime reads exactly the verified files. A file that cannot be given by path (a symbolic link
- * inside the pack) makes that model go the bytes way. A file changed on disk between its check and
- * onnxruntime's read is not detected (README, "Memory discipline").
+ * inside the pack) makes that model go the bytes way. Each file's `fileStamp` (size, mtime, ctime, inode:
+ * one stat) is recorded before its hash and compared by `recheck` after the session is created, so a file
+ * changed on disk between its check and onnxruntime's read is refused (README, "Memory discipline").
  */
 export function localModelPaths(
   source: PackSource,
@@ -194,6 +199,16 @@ export function localModelPaths(
       if (p === null) return null;
       paths.push(p);
     }
+    const stamp = async (f: string): Promise<string | null> => {
+      if (!source.fileStamp) return null;
+      try {
+        return await source.fileStamp(f);
+      } catch (e) {
+        throw fileReadError(f, e);
+      }
+    };
+    const stamps = new Map<string, string | null>();
+    for (const f of files) stamps.set(f, await stamp(f));
     for (const f of files) {
       const entry = manifest.files[f];
       await track(f, async (onBytes) => {
@@ -225,7 +240,15 @@ export function localModelPaths(
         });
       }
     }
-    return paths[0];
+    const recheck = async () => {
+      for (const f of files) {
+        const now = await stamp(f);
+        if (now !== stamps.get(f)) {
+          throw new PackFileError('file changed on disk after it was checked', { file: f, expected: stamps.get(f) ?? undefined, found: now ?? undefined });
+        }
+      }
+    };
+    return { path: paths[0], recheck };
   };
 }
 
@@ -369,10 +392,14 @@ export async function createSessions(
   const opened: Partial<Record<ModelName, OpenedSession>> = {};
   try {
     for (const model of sessionLoadOrder(manifest)) {
-      const path = byPath ? await byPath(model) : null;
-      opened[model] = path
-        ? await createModelSessionFromFile(runtime, `${model}/model.onnx`, path, sessionOptions?.(model))
-        : await createModelSession(runtime, await readModelFiles(manifest, model, read), sessionOptions?.(model));
+      const file = byPath ? await byPath(model) : null;
+      if (file) {
+        opened[model] = await createModelSessionFromFile(runtime, `${model}/model.onnx`, file.path, sessionOptions?.(model));
+        // The runtime read the files itself: refuse (and release, below) if one changed since it was verified.
+        await file.recheck();
+      } else {
+        opened[model] = await createModelSession(runtime, await readModelFiles(manifest, model, read), sessionOptions?.(model));
+      }
     }
   } catch (e) {
     await releaseSessions(Object.values(opened), true);
