@@ -13,7 +13,10 @@ For one classifier it reports, per defect type, accuracy and the confusion matri
      = the trimap), i.e. a perfect generation of that type in the evaluation's own condition (rng
      [EVAL_SEED + 2, photo, type]);
  (c) "mask only": the 124 evaluation trimaps with NO defect drawn (output = input): what the classifier says
-     from the trimap's shape alone.
+     from the trimap's shape alone;
+ (d) "reference": each of the 124 evaluation cases' prompted type rendered inside that case's own trimap
+     (rng [EVAL_SEED + 3, photo, case]): the classifier on it, and its strength (mean |render - input| inside
+     the trimap, 8-bit levels), the strength evaluate_photos.py reports for a generation, per type.
 --build-trimap N renders N samples of (b)'s kind on TRAINING photos (random crop as build_photo_cache.py,
 type i % 8, rng [TRIMAP_SEED, i]); --train fits evaluate.Clf on the listed caches (evaluate_photos.train_clf).
 """
@@ -62,6 +65,18 @@ def check(clf_path):
             ms.append(E.make_trimap(np.random.default_rng([E.EVAL_SEED, i, c]), k) > 200); ts.append(P.DEFECTS.index(k))
     oks = np.stack([imgs[i] for i in range(len(ev)) for _ in range(2)])
     out["mask_only"] = report(E.predict(net, oks, oks, np.stack(ms)), np.array(ts))
+    bads, ms, ts = [], [], []
+    for i in range(len(ev)):
+        for c, k in enumerate([E.KEEP_COLOUR[i % 3], E.OTHER[i % len(E.OTHER)]]):
+            m, path, centre = E.trimap_geom(np.random.default_rng([E.EVAL_SEED, i, c]), k)
+            t = P.DEFECTS.index(k)
+            bads.append(E.render_in_trimap(np.random.default_rng([E.EVAL_SEED + 3, i, c]), imgs[i], t, m, path, centre))
+            ms.append(m); ts.append(t)
+    bads, ms, ts = np.stack(bads), np.stack(ms), np.array(ts)
+    out["reference"] = report(E.predict(net, bads, oks, ms), ts)
+    st = np.array([np.abs(b.astype(np.int16) - o)[m].mean() for b, o, m in zip(bads, oks, ms)])
+    out["reference"]["strength"] = round(float(st.mean()), 2)
+    out["reference"]["strength_per_type"] = {P.DEFECTS[t]: round(float(st[ts == t].mean()), 2) for t in sorted(set(ts.tolist()))}
     return out
 
 
@@ -99,13 +114,15 @@ def main():
         res = check(a.clf)
         if a.out:
             json.dump(res, open(a.out, "w"), indent=1)
-        for part in ("natural", "in_trimap", "mask_only"):
+        for part in ("natural", "in_trimap", "mask_only", "reference"):
             r = res[part]
             print("%s: %.1f%% of %d;" % (part, 100 * r["accuracy"], r["samples"]),
                   " ".join("%s %.0f%%" % (k, 100 * v) for k, v in r["per_type"].items()))
             print("  true \\ predicted " + " ".join("%6s" % d[:6] for d in P.DEFECTS))
             for t, row in enumerate(r["confusion_rows_true_cols_predicted"]):
                 print("  %-17s " % P.DEFECTS[t] + " ".join("%6d" % v for v in row))
+        print("reference strength %.1f levels;" % res["reference"]["strength"],
+              " ".join("%s %.1f" % kv for kv in res["reference"]["strength_per_type"].items()))
 
 
 if __name__ == "__main__":
