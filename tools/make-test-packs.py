@@ -371,24 +371,14 @@ MODELS = ('unet', 'controlnet', 'text_encoder', 'vae_encoder', 'vae_decoder')
 
 
 def cast_fp16_weights(m):
-    """Every float initializer stored as fp16 and cast back to fp32 where it is used (as tools/make-fullsize-packs.py
-    makes its fp16 packs: fp16 download and storage, an fp32 body ORT's CPU EP can run)."""
-    from onnx import helper, numpy_helper
-    g = m.graph
-    keep, casts = [], []
-    for init in g.initializer:
-        if init.data_type == FLOAT and init.name:
-            half = numpy_helper.from_array(numpy_helper.to_array(init).astype('float16'), init.name + '_fp16')
-            keep.append(half)
-            casts.append(helper.make_node('Cast', [half.name], [init.name], to=FLOAT, name=init.name + '_cast'))
-        else:
-            keep.append(init)
-    del g.initializer[:]
-    g.initializer.extend(keep)
-    nodes = casts + list(g.node)
-    del g.node[:]
-    g.node.extend(nodes)
-    return m
+    """Every float initializer stored as fp16 and cast back to fp32 where it is used: exactly how
+    tools/make-fullsize-packs.py makes its fp16 packs (fp16 download and storage, an fp32 body ORT's CPU EP can
+    run), by calling its to_fp16_weights (the file name has hyphens, hence importlib)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('make_fullsize_packs', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'make-fullsize-packs.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.to_fp16_weights(m)
 
 
 def weight_fields(model_path, file_bytes):
