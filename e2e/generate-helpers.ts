@@ -97,3 +97,36 @@ export async function readDownload(d: Download): Promise<Buffer> {
 export function decodePng(bytes: Uint8Array) {
   return decode(bytes);
 }
+
+/**
+ * What the pack store holds in OPFS, read from the page (the same origin's storage): pack folder -> file ->
+ * its size, and with `hash` its sha256 computed in the page. {} when the store's folder does not exist.
+ */
+export async function opfsPacks(page: Page, opts: { hash?: boolean } = {}): Promise<Record<string, Record<string, { size: number; sha256?: string }>>> {
+  return page.evaluate(async (hash) => {
+    const out: Record<string, Record<string, { size: number; sha256?: string }>> = {};
+    let root: FileSystemDirectoryHandle;
+    try {
+      root = await (await navigator.storage.getDirectory()).getDirectoryHandle('defect-studio-packs');
+    } catch {
+      return out;
+    }
+    type Entries = AsyncIterable<[string, FileSystemHandle]>;
+    for await (const [name, h] of (root as unknown as { entries(): Entries }).entries()) {
+      if (h.kind !== 'directory') continue;
+      out[name] = {};
+      for await (const [f, fh] of (h as unknown as { entries(): Entries }).entries()) {
+        if (fh.kind !== 'file') continue;
+        const file = await (fh as FileSystemFileHandle).getFile();
+        if (!hash) {
+          out[name][f] = { size: file.size };
+          continue;
+        }
+        const bytes = await file.arrayBuffer();
+        const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+        out[name][f] = { size: bytes.byteLength, sha256: [...d].map((b) => b.toString(16).padStart(2, '0')).join('') };
+      }
+    }
+    return out;
+  }, opts.hash ?? false);
+}

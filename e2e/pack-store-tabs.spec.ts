@@ -5,7 +5,7 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PACKS_DIR } from './generate-helpers';
+import { opfsPacks, PACKS_DIR } from './generate-helpers';
 
 const PACK = 'tiny-builtin';
 const UNET = 'unet/model.onnx';
@@ -38,27 +38,7 @@ async function servePacks(pages: [string, Page][]): Promise<Log> {
 
 /** The store's folders in OPFS, each file with its size and sha256 (computed in the page). */
 async function opfs(page: Page): Promise<Record<string, Record<string, { size: number; sha256: string }>>> {
-  return page.evaluate(async () => {
-    const out: Record<string, Record<string, { size: number; sha256: string }>> = {};
-    let root: FileSystemDirectoryHandle;
-    try {
-      root = await (await navigator.storage.getDirectory()).getDirectoryHandle('defect-studio-packs');
-    } catch {
-      return out;
-    }
-    type Entries = AsyncIterable<[string, FileSystemHandle]>;
-    for await (const [name, h] of (root as unknown as { entries(): Entries }).entries()) {
-      if (h.kind !== 'directory') continue;
-      out[name] = {};
-      for await (const [f, fh] of (h as unknown as { entries(): Entries }).entries()) {
-        if (fh.kind !== 'file') continue;
-        const bytes = await (await (fh as FileSystemFileHandle).getFile()).arrayBuffer();
-        const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-        out[name][f] = { size: bytes.byteLength, sha256: [...d].map((b) => b.toString(16).padStart(2, '0')).join('') };
-      }
-    }
-    return out;
-  });
+  return (await opfsPacks(page, { hash: true })) as Record<string, Record<string, { size: number; sha256: string }>>;
 }
 
 /** Exactly one complete copy of the pack: every file with the manifest's size and sha256, and the manifest. */

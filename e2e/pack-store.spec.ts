@@ -5,7 +5,7 @@
 import { expect, test, type Page, type Route } from '@playwright/test';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PACKS_DIR } from './generate-helpers';
+import { opfsPacks, PACKS_DIR } from './generate-helpers';
 
 const PACK = 'tiny-builtin';
 const UNET = 'unet/model.onnx';
@@ -51,25 +51,8 @@ async function servePacks(page: Page, hook?: (route: Route, file: string, data: 
 
 /** What the store holds in OPFS: pack folder -> file -> size (read from the page, the same origin's storage). */
 async function opfs(page: Page): Promise<Record<string, Record<string, number>>> {
-  return page.evaluate(async () => {
-    const out: Record<string, Record<string, number>> = {};
-    const top = await navigator.storage.getDirectory();
-    let root: FileSystemDirectoryHandle;
-    try {
-      root = await top.getDirectoryHandle('defect-studio-packs');
-    } catch {
-      return out;
-    }
-    type Entries = AsyncIterable<[string, FileSystemHandle]>;
-    for await (const [name, h] of (root as unknown as { entries(): Entries }).entries()) {
-      if (h.kind !== 'directory') continue;
-      out[name] = {};
-      for await (const [f, fh] of (h as unknown as { entries(): Entries }).entries()) {
-        if (fh.kind === 'file') out[name][f] = (await (fh as FileSystemFileHandle).getFile()).size;
-      }
-    }
-    return out;
-  });
+  const packs = await opfsPacks(page);
+  return Object.fromEntries(Object.entries(packs).map(([d, files]) => [d, Object.fromEntries(Object.entries(files).map(([f, x]) => [f, x.size]))]));
 }
 
 const status = (page: Page) => page.getByTestId('model-status');
