@@ -2,6 +2,7 @@
 
   /usr/bin/python3 tools/train/check_clf.py --clf tools/train/runs/clf-photo.pt --out runs/clf-check-natural.json
   /usr/bin/python3 tools/train/check_clf.py --build-trimap 3200      # tools/data/cache/photo_clf_trimap.npz
+  /usr/bin/python3 tools/train/check_clf.py --build-trimap 3200 --trimap-cache clf3/photo_clf_trimap.npz
   /usr/bin/python3 tools/train/check_clf.py --train runs/clf-photo-trimap.pt \
       --data photo_train.npz,photo_clf_trimap.npz                   # a classifier (names under tools/data/cache/)
 
@@ -102,12 +103,14 @@ def main():
     ap.add_argument("--clf", default=None, help="report on this classifier")
     ap.add_argument("--out", default=None, help="JSON report (default: print only)")
     ap.add_argument("--build-trimap", type=int, default=0)
+    ap.add_argument("--trimap-cache", default="photo_clf_trimap.npz",
+                    help="with --build-trimap: the file written, under tools/data/cache/")
     ap.add_argument("--train", default=None, help="fit a classifier to this path")
     ap.add_argument("--data", default="photo_train.npz", help="with --train: comma-separated caches under tools/data/cache/")
     ap.add_argument("--epochs", type=int, default=6)
     a = ap.parse_args()
     if a.build_trimap:
-        build_trimap(a.build_trimap, os.path.join(CACHE, "photo_clf_trimap.npz"))
+        build_trimap(a.build_trimap, os.path.join(CACHE, a.trimap_cache))
     if a.train:
         E.train_clf(a.train, a.epochs, [os.path.join(CACHE, d) for d in a.data.split(",")])
     if a.clf:
