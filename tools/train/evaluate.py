@@ -17,7 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "data"))
 torch.set_num_threads(2)
-from models import VAE, TextEncoder, UNet, LATENT_C, VAE_F  # noqa: E402
+from models import VAE, TextEncoder, LATENT_C, VAE_F, unet_from_arch  # noqa: E402
 import vocab as V  # noqa: E402
 import procedural as P  # noqa: E402
 from train import load_split, to_t, psnr_u8, vae_recon_u8, sd_alphas_cumprod, RUNS, load_vae  # noqa: E402
@@ -26,7 +26,7 @@ from train import load_split, to_t, psnr_u8, vae_recon_u8, sd_alphas_cumprod, RU
 def load_all(ema=True):
     vae = load_vae()
     ck = torch.load(os.path.join(RUNS, "unet.pt"))
-    te, un = TextEncoder(len(V.VOCAB)), UNet()
+    te, un = TextEncoder(len(V.VOCAB)), unet_from_arch(ck.get("unet_arch"))
     te.load_state_dict(ck["ema_te" if ema else "te"]); un.load_state_dict(ck["ema_unet" if ema else "unet"])
     te.eval(); un.eval()
     return vae, te, un, float(ck["latent_scale"]), ck["step"]

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 torch.set_num_threads(2)
-from models import VAE, TextEncoder, UNet, LATENT_C, VAE_F  # noqa: E402
+from models import VAE, TextEncoder, LATENT_C, VAE_F, unet_from_arch  # noqa: E402
 import vocab as V  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -155,7 +155,7 @@ def main():
         ck = torch.load(a.compact)
         if ck["vocab"] != V.VOCAB:
             raise SystemExit("the checkpoint's vocabulary differs from vocab.py")
-        te, un = TextEncoder(len(V.VOCAB)), UNet()
+        te, un = TextEncoder(len(V.VOCAB)), unet_from_arch(ck.get("unet_arch"))  # a grown UNet: grow.py
         te.load_state_dict({k: v.float() for k, v in ck["te"].items()})
         un.load_state_dict({k: v.float() for k, v in ck["unet"].items()})
         scale = float(ck["latent_scale"])
@@ -164,7 +164,7 @@ def main():
         vae = VAE()
         vae.load_state_dict(torch.load(os.path.join(RUNS, "vae.pt"))["model"])
         ck = torch.load(os.path.join(RUNS, "unet.pt"))
-        te, un = TextEncoder(len(V.VOCAB)), UNet()
+        te, un = TextEncoder(len(V.VOCAB)), unet_from_arch(ck.get("unet_arch"))
         te.load_state_dict(ck["te" if a.no_ema else "ema_te"])
         un.load_state_dict(ck["unet" if a.no_ema else "ema_unet"])
         scale = float(ck["latent_scale"])

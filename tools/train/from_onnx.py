@@ -8,7 +8,7 @@ exported initializer to the parameter it came from by value; the same names then
   from from_onnx import load_pack_weights
   vae, te, un, scale = load_pack_weights("public/models/ds-surface-v1")
 """
-import io, json, os, sys
+import io, json, os, re, sys
 import numpy as np
 import onnx
 from onnx import numpy_helper
@@ -54,7 +54,11 @@ def _mapping(fresh, args, inames, dyn):
 
 def _load(module, onnx_path, args, inames, dyn, prefix=""):
     mp = _mapping(module, args, inames, dyn)
-    src = {i.name: numpy_helper.to_array(i) for i in onnx.load(onnx_path).graph.initializer}
+    g = onnx.load(onnx_path).graph
+    src = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    for n in g.node:  # initializers of equal value are shared by the exporter through Identity nodes (the zero
+        if n.op_type == "Identity" and n.input[0] in src:  # projections and fresh norms of a just-grown UNet: grow.py)
+            src.setdefault(n.output[0], src[n.input[0]])
     sd = module.state_dict()
     got = set()
     for oname, (pname, tr) in mp.items():
@@ -124,7 +128,11 @@ def pack_architecture(pack_dir):
     tok = json.load(open(os.path.join(pack_dir, "tokenizer", "tokenizer.json")))
     need(len(tok.get("vocab", {})) == vocab_n, "tokenizer vocabulary (%d words) and text encoder (%d rows) differ" % (
         len(tok.get("vocab", {})), vocab_n))
-    return {"unet_ch": (a, b, c), "te_dim": dim, "te_layers": layers, "vae_ch": vae, "vocab": tok["vocab"],
+    def extra(prefix):  # a grown UNet's extra modules (models.UNet: blocks_per_level, mid_blocks, extra_attn)
+        return len({m.group(1) for m in (re.match(r"^%s\.(\d+)\.c1\.weight$" % prefix, n) for n in u) if m})
+    depth = {"blocks_per_level": 1 + extra("d1x"), "mid_blocks": 1 + extra("mx"),
+             "extra_attn": any(n.startswith(("x2x.", "x3x.", "ux2x.", "ux3x.")) for n in u)}
+    return {"unet_ch": (a, b, c), "unet_depth": depth, "te_dim": dim, "te_layers": layers, "vae_ch": vae, "vocab": tok["vocab"],
             "latent_scale": float(man["latentScale"]), "manifest": man}
 
 
@@ -132,7 +140,7 @@ def make_modules(arch, vocab_n=None):
     """Fresh (vae, text encoder, unet) of the given architecture (pack_architecture's dict)."""
     vae = VAE(tuple(arch["vae_ch"]))
     te = TextEncoder(vocab_n or len(arch["vocab"]), d=arch["te_dim"], layers=arch["te_layers"])
-    un = UNet(ch=tuple(arch["unet_ch"]), dctx=arch["te_dim"])
+    un = UNet(ch=tuple(arch["unet_ch"]), dctx=arch["te_dim"], **arch.get("unet_depth", {}))
     return vae, te, un
 
 

@@ -160,11 +160,27 @@ class CrossAttn(nn.Module):
 
 
 class UNet(nn.Module):
-    """in: noisy latent (C) + defect mask (1) + object mask (1) + masked-image latent (C); out: epsilon (C)."""
+    """in: noisy latent (C) + defect mask (1) + object mask (1) + masked-image latent (C); out: epsilon (C).
 
-    def __init__(self, cin=2 * LATENT_C + 2, cout=LATENT_C, ch=(32, 64, 128), dctx=128):
+    Architecture config (saved as `unet_arch` = self.arch in every checkpoint; a checkpoint without it is the
+    default, v1's network): ch, dctx, and the depth options of a grown network (grow.py):
+      blocks_per_level: residual blocks a level in the down and the up path (1 = v1's UNet); the extra ones follow
+        the level's own block (and its attention) and are registered after all of v1's modules, so v1's parameters
+        keep their names and their order (an optimiser state of v1's parameters stays valid);
+      mid_blocks: residual blocks in the middle (at 1/4);
+      extra_attn: each extra block at 1/2 and 1/4 is followed by its own attention (as that level's: cross-attention
+        at 1/2, self + cross at 1/4).
+    An extra block's output projections start at zero (TRes.c2, CrossAttn.o and .os), so it is the identity: the
+    grown network computes exactly the function of the network it grew from (grow.py checks it)."""
+
+    def __init__(self, cin=2 * LATENT_C + 2, cout=LATENT_C, ch=(32, 64, 128), dctx=128, blocks_per_level=1,
+                 mid_blocks=1, extra_attn=False):
         super().__init__()
+        if blocks_per_level < 1 or mid_blocks < 1:
+            raise ValueError("blocks_per_level and mid_blocks must be >= 1")
         a, b, c = ch
+        self.arch = {"ch": [int(a), int(b), int(c)], "dctx": int(dctx), "blocks_per_level": int(blocks_per_level),
+                     "mid_blocks": int(mid_blocks), "extra_attn": bool(extra_attn)}
         te = 4 * a
         self.a = a
         self.temb = nn.Sequential(nn.Linear(a, te), nn.SiLU(), nn.Linear(te, te))
@@ -186,17 +202,51 @@ class UNet(nn.Module):
         self.u1 = TRes(2 * a, a, te)
         self.nout = nn.GroupNorm(8, a)
         self.cout = nn.Conv2d(a, cout, 3, padding=1)
+        # the grown network's extra modules: registered LAST (v1's parameter names and order unchanged)
+        n = blocks_per_level - 1
+        res = lambda w, k: nn.ModuleList([TRes(w, w, te) for _ in range(k)])
+        attn = lambda w, k, sa: nn.ModuleList([_zero_out(CrossAttn(w, dctx, self_attn=sa)) for _ in range(k if extra_attn else 0)])
+        self.d1x, self.d2x, self.d3x = res(a, n), res(b, n), res(c, n)
+        self.x2x, self.x3x = attn(b, n, False), attn(c, n, True)
+        self.mx = res(c, mid_blocks - 1)
+        self.u3x, self.u2x, self.u1x = res(c, n), res(b, n), res(a, n)
+        self.ux3x, self.ux2x = attn(c, n, True), attn(b, n, False)
+
+    @staticmethod
+    def _extra(h, te, ctx, blocks, attns):
+        for i, r in enumerate(blocks):
+            h = r(h, te)
+            if len(attns):
+                h = attns[i](h, ctx)
+        return h
 
     def forward(self, sample, timestep, encoder_hidden_states):
         te = self.temb(timestep_embedding(timestep, self.a))
         ctx = encoder_hidden_states
-        h1 = self.d1(self.cin(sample), te)
-        h2 = self.x2(self.d2(self.down1(h1), te), ctx)
-        h3 = self.x3(self.d3(self.down2(h2), te), ctx)
-        h = self.m(h3, te)
-        h = self.ux3(self.u3(torch.cat([h, h3], 1), te), ctx)
+        X = self._extra
+        h1 = X(self.d1(self.cin(sample), te), te, ctx, self.d1x, ())
+        h2 = X(self.x2(self.d2(self.down1(h1), te), ctx), te, ctx, self.d2x, self.x2x)
+        h3 = X(self.x3(self.d3(self.down2(h2), te), ctx), te, ctx, self.d3x, self.x3x)
+        h = X(self.m(h3, te), te, ctx, self.mx, ())
+        h = X(self.ux3(self.u3(torch.cat([h, h3], 1), te), ctx), te, ctx, self.u3x, self.ux3x)
         h = self.up2(F.interpolate(h, scale_factor=2.0, mode="nearest"))
-        h = self.ux2(self.u2(torch.cat([h, h2], 1), te), ctx)
+        h = X(self.ux2(self.u2(torch.cat([h, h2], 1), te), ctx), te, ctx, self.u2x, self.ux2x)
         h = self.up1(F.interpolate(h, scale_factor=2.0, mode="nearest"))
-        h = self.u1(torch.cat([h, h1], 1), te)
+        h = X(self.u1(torch.cat([h, h1], 1), te), te, ctx, self.u1x, ())
         return self.cout(F.silu(self.nout(h)))
+
+
+def _zero_out(m):
+    """An attention block whose output projections are zero: x -> x (the self-attention's too)."""
+    for lin in ([m.o, m.os] if m.self_attn else [m.o]):
+        nn.init.zeros_(lin.weight)
+        nn.init.zeros_(lin.bias)
+    return m
+
+
+def unet_from_arch(arch=None):
+    """The UNet of a checkpoint's `unet_arch` (None / missing keys: v1's defaults)."""
+    arch = dict(arch or {})
+    if "ch" in arch:
+        arch["ch"] = tuple(arch["ch"])
+    return UNet(**arch)

@@ -28,7 +28,7 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "data"))
 torch.set_num_threads(int(os.environ.get("DS_THREADS", "1")))
-from models import TextEncoder, UNet, VAE_F  # noqa: E402
+from models import TextEncoder, VAE_F, unet_from_arch  # noqa: E402
 import vocab as V  # noqa: E402
 import contextnorm as CN  # noqa: E402
 import procedural as P  # noqa: E402
@@ -57,7 +57,7 @@ def load_models(ckpt):
         step = 0
     else:
         c = torch.load(ckpt)
-        te, un = TextEncoder(len(V.VOCAB)), UNet(**c.get("unet_arch", {}))
+        te, un = TextEncoder(len(V.VOCAB)), unet_from_arch(c.get("unet_arch"))
         te.load_state_dict({k: v.float() for k, v in c["te"].items()})
         un.load_state_dict({k: v.float() for k, v in c["unet"].items()})
         step = int(c.get("step", -1))

@@ -34,7 +34,8 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "data"))
 NTHREADS = int(os.environ.get("DS_THREADS", "2"))
 torch.set_num_threads(NTHREADS)
-from models import VAE, TextEncoder, UNet, VAE_F  # noqa: E402
+from models import VAE, TextEncoder, UNet, VAE_F, unet_from_arch  # noqa: E402
+from grow import make_optimizer, group_lr  # noqa: E402
 import vocab as V  # noqa: E402
 import contextnorm as CN  # noqa: E402
 from train import to_t, cond_maps, sd_alphas_cumprod, save_ckpt, sample_crops, diffusion_loss  # noqa: E402
@@ -143,6 +144,7 @@ def init_models():
     v2_full = os.path.join(RUNS_ROOT, "v2", "unet.pt")
     if COMPACT != COMPACT_V2 and not os.path.exists(COMPACT) and os.path.exists(v2_full):
         s = torch.load(v2_full)  # a new recipe continues the v2 run's latest weights (its optimiser state is not reused)
+        un, ema_un = unet_from_arch(s.get("unet_arch")), unet_from_arch(s.get("unet_arch"))
         te.load_state_dict(s["te"]); un.load_state_dict(s["unet"])
         ema_te.load_state_dict(s["ema_te"]); ema_un.load_state_dict(s["ema_unet"])
         return te, un, ema_te, ema_un, int(s["step"]), "v2 full checkpoint %s (step %d)" % (os.path.relpath(v2_full, ROOT), s["step"]), \
@@ -153,6 +155,7 @@ def init_models():
         c = torch.load(path)
         if c.get("vocab") != V.VOCAB:
             raise SystemExit("the compact checkpoint's vocabulary differs from vocab.py: remap before resuming")
+        un, ema_un = unet_from_arch(c.get("unet_arch")), unet_from_arch(c.get("unet_arch"))  # a grown network (grow.py)
         for m in (te, ema_te):
             m.load_state_dict({k: v.float() for k, v in c["te"].items()})
         for m in (un, ema_un):
@@ -172,7 +175,7 @@ def init_models():
 def save_compact(path, ema_te, ema_un, step, scale, extra):
     save_ckpt(path, te={k: v.half() for k, v in ema_te.state_dict().items()},
               unet={k: v.half() for k, v in ema_un.state_dict().items()}, vocab=V.VOCAB, step=step, latent_scale=scale,
-              context_norm=True, **extra)
+              context_norm=True, unet_arch=ema_un.arch, **extra)
 
 
 def parse_type_weights(spec):
@@ -215,13 +218,15 @@ def stage_unet(a):
     proc_idx = torch.nonzero(~tr["photo"]).flatten().numpy()
     ck = os.path.join(RUNS, "unet.pt")
     te, un, ema_te, ema_un, step, source, hours, recipe_start = init_models()
+    s = torch.load(ck) if os.path.exists(ck) else None
+    if s is not None:  # its network (a grown one: grow.py) and its optimiser's parameter groups
+        un, ema_un = unet_from_arch(s.get("unet_arch")), unet_from_arch(s.get("unet_arch"))
     params = list(te.parameters()) + list(un.parameters())
-    opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.0)
+    opt = make_optimizer(te, un, a.lr, s["opt"] if s is not None else None)
     v1_steps = 2350
     fresh_opt = True
-    if os.path.exists(ck):
-        s = torch.load(ck)
-        te.load_state_dict(s["te"]); un.load_state_dict(s["unet"]); opt.load_state_dict(s["opt"])
+    if s is not None:
+        te.load_state_dict(s["te"]); un.load_state_dict(s["unet"])
         ema_te.load_state_dict(s["ema_te"]); ema_un.load_state_dict(s["ema_unet"]); step = s["step"]
         hours = s.get("hours", 0.0)
         recipe_start = s.get("recipe_start", recipe_start)
@@ -231,8 +236,9 @@ def stage_unet(a):
     pw = tw[tr["dtype"][photo_idx].numpy()] if len(photo_idx) else None
     pw = pw / pw.sum() if pw is not None else None
     rng = np.random.default_rng([a.seed, step])
-    log("start at step %d from %s; %d latents (%d photo, %d procedural) from %s; unet %.2fM text %.2fM; lr %.1e" % (
+    log("start at step %d from %s; %d latents (%d photo, %d procedural) from %s; unet %.2fM (blocks a level %d, middle %d%s) text %.2fM; lr %.1e" % (
         step, source, N, len(photo_idx), len(proc_idx), os.path.relpath(lat, ROOT), sum(p.numel() for p in un.parameters()) / 1e6,
+        un.arch["blocks_per_level"], un.arch["mid_blocks"], ", extra attention" if un.arch["extra_attn"] else "",
         sum(p.numel() for p in te.parameters()) / 1e6, a.lr))
     if a.recipe != "v2":
         log("recipe %s (since step %d): defect share %.2f, min-SNR %s, type weights %s, warm-up %s, ema %.4f, photo %.2f" % (
@@ -251,7 +257,7 @@ def stage_unet(a):
     while time.time() < t_end:
         lr = a.lr * min(1.0, (step - step0 + 1) / a.warmup) if fresh_opt else a.lr
         for g in opt.param_groups:
-            g["lr"] = lr
+            g["lr"] = group_lr(g, lr, step)  # a grown network's new parameters warm up from the growth step
         use_photo = rng.random(a.bs) < a.photo_frac
         if a.recipe == "v2":
             idx = [int(photo_idx[rng.integers(0, len(photo_idx))]) if (p and len(photo_idx)) or not len(proc_idx)
@@ -286,14 +292,16 @@ def stage_unet(a):
             extra = dict(hours=hours, v1_steps=v1_steps, loss50=float(np.mean(losses[-50:])), recipe=a.recipe,
                          recipe_start=recipe_start)
             save_ckpt(ck, te=te.state_dict(), unet=un.state_dict(), opt=opt.state_dict(), ema_te=ema_te.state_dict(),
-                      ema_unet=ema_un.state_dict(), step=step, latent_scale=scale, hours=hours, recipe_start=recipe_start)
+                      ema_unet=ema_un.state_dict(), step=step, latent_scale=scale, hours=hours, recipe_start=recipe_start,
+                      unet_arch=un.arch, grown=s.get("grown", []) if s is not None else [])
             save_compact(os.path.join(RUNS, "compact.pt"), ema_te, ema_un, step, scale, extra)
             t_save = time.time()
             log("ckpt step %d (%.2f h of photo training since v1)" % (step, hours))
     extra = dict(hours=hours, v1_steps=v1_steps, loss50=float(np.mean(losses[-50:])) if losses else None, recipe=a.recipe,
                  recipe_start=recipe_start)
     save_ckpt(ck, te=te.state_dict(), unet=un.state_dict(), opt=opt.state_dict(), ema_te=ema_te.state_dict(),
-              ema_unet=ema_un.state_dict(), step=step, latent_scale=scale, hours=hours, recipe_start=recipe_start)
+              ema_unet=ema_un.state_dict(), step=step, latent_scale=scale, hours=hours, recipe_start=recipe_start,
+              unet_arch=un.arch, grown=s.get("grown", []) if s is not None else [])
     save_compact(os.path.join(RUNS, "compact.pt"), ema_te, ema_un, step, scale, extra)
     log("done step %d" % step)
 
