@@ -13,7 +13,7 @@ import { loadPack } from '../src/core/models/pack';
 import { FsPackSource } from '../src/core/models/pack-source.node.ts';
 import { createNodeRuntime } from '../src/core/models/ort-node.node.ts';
 import { PackError } from '../src/core/models/errors';
-import { makePack } from '../src/cli/pack';
+import { makePack, refreshPack } from '../src/cli/pack';
 import { main } from '../src/cli/main';
 import { PACK_NAMES, bytesEqual, makeRequest, packDir } from './helpers';
 
@@ -139,5 +139,56 @@ describe('defect-studio pack', () => {
     expect(readdirSync(busy)).toEqual(['keep.txt']);
     expect(c2).toBe(0);
     expect(out.join('')).toMatch(/wrote .*cli-pack: 10 files, .* none, 64x64, 4 latent channels/);
+  });
+
+  // The ship procedure of the built-in model (tools/train/ship_builtin.sh) replaces weights, tokenizer and
+  // model card of a pack in place and then runs `pack --refresh` instead of hand-editing sizes and sha256s.
+  it('--refresh re-lists a changed pack: new sizes and sha256s, models only when present, other fields and layout kept', async () => {
+    for (const name of ['tiny-builtin', 'tiny-sd-fp16w']) {
+      const pack = join(dir, `${name}-refresh`);
+      cpSync(packDir(name), pack, { recursive: true });
+      const before = readFileSync(join(pack, 'defect-studio.json'), 'utf8');
+      const orig = JSON.parse(before) as Record<string, unknown>;
+      // a changed file (the tokenizer, written again with another indentation), an added model card, a hidden file
+      const tokPath = name === 'tiny-builtin' ? 'tokenizer/tokenizer.json' : 'tokenizer/vocab.json';
+      const tok = JSON.parse(readFileSync(join(pack, tokPath), 'utf8')) as Record<string, unknown>;
+      writeFileSync(join(pack, tokPath), JSON.stringify(tok, null, 3));
+      writeFileSync(join(pack, 'MODEL.md'), '# card\n');
+      writeFileSync(join(pack, '.hidden'), 'x');
+      const r = await refreshPack(pack);
+      expect(r.changed.sort()).toEqual(['+ MODEL.md', `~ ${tokPath}`]);
+      const text = readFileSync(join(pack, 'defect-studio.json'), 'utf8');
+      const made = JSON.parse(text) as Record<string, unknown>;
+      // every field but files (and models) as written, in the same order and indentation
+      expect(Object.keys(made)).toEqual(Object.keys(orig));
+      for (const k of Object.keys(orig)) if (k !== 'files' && k !== 'models') expect(made[k], k).toEqual(orig[k]);
+      expect(text.slice(0, 4)).toBe(before.slice(0, 4));
+      expect(made.models === undefined).toBe(orig.models === undefined);
+      if (orig.models) expect(made.models).toEqual(orig.models);
+      // the files as makePack lists them from the same folder; and the core loader accepts the result
+      const again = join(dir, `${name}-refresh-pack`);
+      const { manifest } = await makePack({ from: pack, out: again, copy: true });
+      expect(made.files).toEqual(manifest.files);
+      expect(Object.keys(made.files as object)).not.toContain('.hidden');
+      const p = await loadPack(new FsPackSource(pack), runtime);
+      await p.release();
+      // nothing changed: nothing to report, same bytes
+      expect((await refreshPack(pack)).changed).toEqual([]);
+      expect(readFileSync(join(pack, 'defect-studio.json'), 'utf8')).toBe(text);
+    }
+  });
+
+  it('--refresh refuses a folder without a valid manifest or without a required file, and leaves the manifest alone', async () => {
+    await expect(refreshPack(join(dir, 'nowhere'))).rejects.toThrow(/not a folder/);
+    const pack = join(dir, 'refresh-bad');
+    cpSync(packDir('tiny-builtin'), pack, { recursive: true });
+    const before = readFileSync(join(pack, 'defect-studio.json'), 'utf8');
+    rmSync(join(pack, 'unet'), { recursive: true });
+    await expect(refreshPack(pack)).rejects.toThrow(/lacks a required file/);
+    expect(readFileSync(join(pack, 'defect-studio.json'), 'utf8')).toBe(before);
+    writeFileSync(join(pack, 'defect-studio.json'), '{"format": "x"}');
+    await expect(refreshPack(pack)).rejects.toThrow(/invalid manifest field "format"/);
+    rmSync(join(pack, 'defect-studio.json'));
+    await expect(refreshPack(pack)).rejects.toThrow(/no defect-studio.json/);
   });
 });

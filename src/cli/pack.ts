@@ -18,16 +18,20 @@ import { createReadStream, existsSync, lstatSync, readdirSync, readFileSync, rea
 import { copyFile, link, mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PackError } from '../core/models/errors';
-import { MANIFEST_FILE, PACK_MODELS, modelOfFile, requiredFiles } from '../core/models/manifest';
+import { MANIFEST_FILE, PACK_MODELS, modelOfFile, parseManifest, requiredFiles } from '../core/models/manifest';
 import type { PackManifest, PackModelInfo, PackModelName } from '../core/models/manifest-types';
 import { findFinalConv, readGraph, weightSummary, type GraphView, type ValueInfoView } from '../core/models/onnx';
 import { UsageError, parseFlags } from './args';
 import { writeFileAtomic } from './atomic';
 
 export const PACK_USAGE = `usage: defect-studio pack --from EXPORT_DIR --out PACK_DIR [--id ID] [--name NAME] [--resolution N] [--copy]
+       defect-studio pack --refresh PACK_DIR
   Makes a DefectStudio pack from an Optimum ONNX export (optimum-cli export onnx ...): links or copies its
   files, writes defect-studio.json (sizes, sha256s, conditioning read from the UNet, each model's weight type and
-  run-time size). --copy: never hard-link.`;
+  run-time size). --copy: never hard-link.
+  --refresh: after files of an existing pack were replaced, added or removed (new weights, an edited model
+  card), rewrites its defect-studio.json's file list (size and sha256 of every file) and, when the manifest has
+  them, each model's weight fields; every other field is kept.`;
 
 /** Latent -> RGB preview of SD 1.x / 2.x latents (the rows of the 4 latent channels). */
 const SD_PREVIEW: number[][] = [
@@ -284,8 +288,62 @@ export async function makePack(opts: PackOptions): Promise<PackResult> {
   }
 }
 
+export interface RefreshResult {
+  manifest: PackManifest;
+  /** Files whose entry changed: `+ path` (new), `- path` (gone), `~ path` (other size or sha256). */
+  changed: string[];
+  totalBytes: number;
+}
+
+/**
+ * `pack --refresh PACK_DIR`: list the files of an existing pack again (size and sha256 of each, as makePack
+ * lists them; hidden files skipped) and, when its manifest has `models`, describe each model again
+ * (describeModels); every other field of the manifest is kept as written, in its order and indentation. The
+ * result is validated (parseManifest, required files) before the manifest is replaced atomically; on any
+ * error the old manifest stays.
+ */
+export async function refreshPack(dir: string): Promise<RefreshResult> {
+  const root = resolve(dir);
+  const manifestPath = join(root, MANIFEST_FILE);
+  if (!existsSync(root) || !statSync(root).isDirectory()) throw new UsageError(`--refresh ${dir}: not a folder`);
+  if (!existsSync(manifestPath)) throw new UsageError(`--refresh ${dir}: no ${MANIFEST_FILE} (make a pack with --from/--out first)`);
+  const text = readFileSync(manifestPath, 'utf8');
+  const old = parseManifest(text); // a manifest that does not parse is not refreshed: its fields are the point
+  const raw = JSON.parse(text) as Record<string, unknown>;
+  const files = listFiles(root);
+  const entries: PackManifest['files'] = {};
+  let totalBytes = 0;
+  for (const f of files) {
+    const bytes = statSync(join(root, f)).size;
+    entries[f] = { bytes, sha256: await sha256File(join(root, f)) };
+    totalBytes += bytes;
+  }
+  const next: Record<string, unknown> = { ...raw, files: entries };
+  if (raw.models !== undefined) next.models = describeModels(root, files);
+  const manifest = parseManifest(JSON.stringify(next));
+  for (const f of requiredFiles(manifest)) if (!entries[f]) fail('the pack lacks a required file', { file: f });
+  const changed = [
+    ...files.filter((f) => !old.files[f]).map((f) => `+ ${f}`),
+    ...Object.keys(old.files).filter((f) => !entries[f]).map((f) => `- ${f}`),
+    ...files.filter((f) => old.files[f] && (old.files[f].bytes !== entries[f].bytes || old.files[f].sha256 !== entries[f].sha256)).map((f) => `~ ${f}`),
+  ];
+  const indent = /^\{\r?\n( +)"/.exec(text)?.[1].length ?? 1;
+  await writeFileAtomic(manifestPath, JSON.stringify(next, null, indent) + (text.endsWith('\n') ? '\n' : ''));
+  return { manifest, changed, totalBytes };
+}
+
 export async function packCommand(argv: string[]): Promise<number> {
-  const { values, flags } = parseFlags(argv, ['from', 'out', 'id', 'name', 'resolution'], ['copy']);
+  const { values, flags } = parseFlags(argv, ['from', 'out', 'id', 'name', 'resolution', 'refresh'], ['copy']);
+  const refresh = values.get('refresh');
+  if (refresh !== undefined) {
+    if (values.size > 1 || flags.size > 0) throw new UsageError(`--refresh takes no other option\n${PACK_USAGE}`);
+    const r = await refreshPack(refresh);
+    process.stdout.write(
+      `refreshed ${refresh}/${MANIFEST_FILE}: ${Object.keys(r.manifest.files).length} files, ${(r.totalBytes / 1e6).toFixed(2)} MB; ` +
+        `${r.changed.length ? `changed: ${r.changed.join(', ')}` : 'nothing changed'}\n`,
+    );
+    return 0;
+  }
   const from = values.get('from');
   const out = values.get('out');
   if (!from || !out) throw new UsageError(`pack needs --from and --out\n${PACK_USAGE}`);

@@ -18,6 +18,9 @@ import vocab as V  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 RUNS = os.environ.get("DS_RUNS", os.path.join(HERE, "runs"))
+# the data caches the preview fit reads (photo_train.npz for --compact, eval.npz otherwise); another
+# worktree's cache may be named here (the ship script does: tools/train/ship_builtin.sh)
+CACHE = os.environ.get("DS_DATA_CACHE", os.path.join(HERE, "..", "data", "cache"))
 
 
 class EncMean(nn.Module):
@@ -175,12 +178,12 @@ def main():
     sys.path.insert(0, os.path.join(HERE, "..", "data"))
     if v2:  # context-normalised photos, as the v2 pipeline feeds them
         import contextnorm as CN
-        d = np.load(os.path.join(HERE, "..", "data", "cache", "photo_train.npz"))
+        d = np.load(os.path.join(CACHE, "photo_train.npz"))
         u8 = d["defect"][:64]
         g = torch.from_numpy(np.stack([CN.gains_u8(im, mk, ob) for im, mk, ob in zip(u8, d["mask"][:64], d["obj"][:64])]))
         x = CN.normalize_t(torch.from_numpy(u8).permute(0, 3, 1, 2).float() / 127.5 - 1, g)
     else:
-        d = np.load(os.path.join(HERE, "..", "data", "cache", "eval.npz"))
+        d = np.load(os.path.join(CACHE, "eval.npz"))
         x = torch.from_numpy(d["defect"][:64]).permute(0, 3, 1, 2).float() / 127.5 - 1
     with torch.no_grad():
         z = vae.encoder(x)[0] * scale
