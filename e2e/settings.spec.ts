@@ -112,7 +112,8 @@ test.describe('settings', () => {
     await expect(field(page, 'Guidance')).toHaveValue('7');
   });
 
-  test('same result everywhere: the browser on WASM and the CLI with --backend wasm give identical bytes', async ({ page }) => {
+  // Without and with context normalisation (manifest contextNorm: the built-in model has it from v2 on).
+  for (const contextNorm of [false, true]) test(`same result everywhere: the browser on WASM and the CLI with --backend wasm give identical bytes${contextNorm ? ' (contextNorm)' : ''}`, async ({ page }) => {
     test.setTimeout(300_000); // a model load, a generation and a CLI run (tsx start, WASM session)
     // One pack folder for both: tiny-builtin whose defaults name DPM-Solver++ (the app used to ignore a
     // pack's scheduler) at resolution 32 (the app used a 32 px context margin, the CLI resolution / 4).
@@ -121,6 +122,7 @@ test.describe('settings', () => {
     fs.cpSync(path.join(PACKS_DIR, 'tiny-builtin'), pack, { recursive: true });
     const manifest = JSON.parse(fs.readFileSync(path.join(pack, 'defect-studio.json'), 'utf8'));
     manifest.defaults = { ...manifest.defaults, scheduler: 'dpmpp-2m' };
+    if (contextNorm) manifest.contextNorm = true;
     fs.writeFileSync(path.join(pack, 'defect-studio.json'), JSON.stringify(manifest));
     await page.route(
       (u) => u.pathname.startsWith('/test-packs/same/'),
