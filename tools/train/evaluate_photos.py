@@ -212,81 +212,10 @@ def clf_ceiling(net, ev):
     return natural, float((predict(net, b, o, m) == t).mean()), len(ts)
 
 
-class _FirstUniforms:
-    """A numpy Generator whose first uniform() calls return given values (the length of photo_defects' cut)."""
-    def __init__(self, rng, values):
-        self._rng, self._q = rng, list(values)
-
-    def uniform(self, *a, **k):
-        return self._q.pop(0) if self._q else self._rng.uniform(*a, **k)
-
-    def __getattr__(self, name):
-        return getattr(self._rng, name)
-
-
-def _patched(mod, name, fn):
-    """Context manager: mod.name = fn inside (photo_defects' geometry helpers, for render_in_trimap)."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def cm():
-        if not hasattr(mod, name):
-            raise SystemExit("render_in_trimap: photo_defects.%s is gone; update evaluate_photos.render_in_trimap" % name)
-        old = getattr(mod, name)
-        setattr(mod, name, fn)
-        try:
-            yield
-        finally:
-            setattr(mod, name, old)
-    return cm()
-
-
-def render_in_trimap(rng, img, t, m, path, centre):
-    """Defect type t rendered by photo_defects.render_on_photo on img, laid along an evaluation trimap
-    (trimap_geom: strokes follow its polyline, blobs are centred on its ellipse) and clipped to it: what a
-    perfect generation of that type inside that trimap could look like. Returns the defective image (== img
-    outside m). The geometry is steered by patching photo_defects' curve helpers for one call: the first smooth
-    curve (scratch, fold) or jagged main fissure (crack) is the trimap's polyline; a cut is one straight slit
-    along each segment; blobs (hole, dent, stain, colour spot) get the ellipse's centre."""
-    kind = P.DEFECTS[t]
-    geo = t in getattr(PD, "PHOTO_FNS", {})
-    dense = PD._densify(path, 0.5) if path is not None else None
-    if not geo:  # stain, colour spot: procedural.py's function on the albedo estimate, at the centre
-        fn = P.DEFECT_FNS[t]
-        return np.where(m[..., None], PD.render_on_photo(
-            rng, img, lambda r, A, H, G, L, ctr: fn(r, A, H, G, L, centre if path is None else tuple(path[0])))["defect"], img)
-    orig = PD.PHOTO_FNS[t]
-
-    def steered(r, ph, L, gloss, shin, ctr):
-        if path is None:
-            return orig(r, ph, L, gloss, shin, centre)
-        if kind == "cut":
-            out, sup = ph, np.zeros(m.shape, bool)
-            for a, b in zip(path[:-1], path[1:]):
-                d = b - a
-                ang = math.atan2(d[1], d[0])
-                with _patched(PD, "_ang_off_light", lambda *_a, **_k: ang):
-                    out, s = orig(_FirstUniforms(r, [float(np.hypot(*d))]), out, L, gloss, shin, tuple((a + b) / 2))
-                sup |= s
-            return out, sup
-        calls = []
-        helper = "_jagged" if kind == "crack" else "_smooth_curve"
-        own = getattr(PD, helper)
-
-        def first_is_path(*a, **k):  # the main curve is the trimap's polyline, the rest (crack branches) as drawn
-            calls.append(1)
-            return dense if len(calls) == 1 else own(*a, **k)
-        with _patched(PD, helper, first_is_path):
-            # scratch: shifted to start at ctr; crack: centred on ctr at its middle point
-            c0 = dense[0][len(dense[0]) // 2] if kind == "crack" else dense[0][0]
-            return orig(r, ph, L, gloss, shin, tuple(c0))
-
-    PD.PHOTO_FNS[t] = steered
-    try:
-        s = PD.render_on_photo(rng, img, t)
-    finally:
-        PD.PHOTO_FNS[t] = orig
-    return np.where(m[..., None], s["defect"], img)
+# render_in_trimap (a defect type rendered along / inside a trimap, the evaluation's reference renders) lives in
+# tools/data/trimap_defects.py since 2026-12-02 (shared with the training's user-style trimap samples); called with
+# fit=None it is the function that was here, byte for byte.
+from trimap_defects import render_in_trimap  # noqa: E402,F401
 
 
 def trimap_renders(photos, seed, types_of):
