@@ -2,11 +2,16 @@
 
   /usr/bin/python3 tools/data/build_photo_cache.py --split train --n 6000
   /usr/bin/python3 tools/data/build_photo_cache.py --split clf --n 2400     # the fidelity classifier's own data
+  /usr/bin/python3 tools/data/build_photo_cache.py --split train-trimap --n 2400   # -> photo_trimap_train.npz
 Needs the photo index (tools/data/photos.py index). Sample i of a split is default_rng([base, i]): a random
 training photo (half of the draws pick a material kind first, so rare kinds are seen), a random crop at a
 random scale, rotation and flip, a random defect type rendered by photo_defects.render_on_photo; 15% of the
 samples put the photo on a plain backdrop (trimap background), as the procedural set does.
 Same keys as the procedural cache (ok, defect, mask, obj, family, dtype) plus material and photo.
+--split train-trimap (recipe v4): the same photo / crop / backdrop draws, type i % 8, the defect drawn INSIDE a
+user-style painted region (trimap_defects.trimap_sample: strokes for scratch / crack / cut / fold, blobs for the
+others); mask = the painted region; extra keys changed (the pixels the defect changed, always inside the mask),
+region_style, region_scale (< 1: painted more generously than the defect needs).
 """
 import argparse, os, sys, time
 import numpy as np
@@ -18,9 +23,11 @@ sys.path.insert(0, os.path.join(HERE, "..", "train"))
 import photos as PH  # noqa: E402
 import photo_defects as PD  # noqa: E402
 import procedural as P  # noqa: E402
+import trimap_defects as TD  # noqa: E402
 from vocab import PHOTO_FAMILY  # noqa: E402
 
-SEEDS = {"train": 2_000_003, "clf": 6_000_011}
+SEEDS = {"train": 2_000_003, "clf": 6_000_011, "train-trimap": 2_100_007}
+NAMES = {"train-trimap": "photo_trimap_train"}
 _TR = None
 
 
@@ -41,7 +48,7 @@ def one(args):
         pool = tr
     rec = pool[rng.integers(0, len(pool))]
     crop = PH.random_crop(rng, PH.load_photo(rec))
-    dt = int(rng.integers(0, 8))
+    dt = int(rng.integers(0, 8)) if split != "train-trimap" else i % 8
     obj = None
     if rng.random() < 0.15:
         obj = P._object_mask(rng)
@@ -51,8 +58,12 @@ def one(args):
         bcol = P._hsv(rng, rng.random(), rng.uniform(0, 0.3), rng.uniform(0.05, 0.9))
         back = (np.clip(bcol * (1 + 0.03 * P._noise(rng, 3)[..., None]), 0, 1) * 255 + 0.5).astype(np.uint8)
         crop = np.where(obj[..., None], crop, back)
-    s = PD.render_on_photo(rng, crop, dt, obj)
     mat = rec["material"]
+    if split == "train-trimap":
+        s = TD.trimap_sample(rng, crop, dt, obj)
+        return (s["ok"], s["defect"], s["mask"], s["obj"], PHOTO_FAMILY[mat], dt, mat, rec["id"], s["changed"],
+                s["info"]["style"], s["info"]["scale"])
+    s = PD.render_on_photo(rng, crop, dt, obj)
     return s["ok"], s["defect"], s["mask"], s["obj"], PHOTO_FAMILY[mat], dt, mat, rec["id"]
 
 
@@ -62,15 +73,22 @@ def main():
     ap.add_argument("--n", type=int, default=6000)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--out", default=os.path.join(HERE, "cache"))
+    ap.add_argument("--name", default=None, help="file name without .npz (default photo_<split>)")
     a = ap.parse_args()
     t0 = time.time()
     with Pool(a.procs, initializer=_init) as pool:
         res = pool.map(one, [(a.split, i) for i in range(a.n)], chunksize=16)
-    ok, bad, m, o, f, d, mat, pid = zip(*res)
-    np.savez(os.path.join(a.out, "photo_" + a.split + ".npz"), ok=np.stack(ok), defect=np.stack(bad), mask=np.stack(m),
+    ok, bad, m, o, f, d, mat, pid = list(zip(*res))[:8]
+    extra = {}
+    if a.split == "train-trimap":
+        ch, sty, sc = list(zip(*res))[8:]
+        extra = dict(changed=np.stack(ch), region_style=np.array(sty), region_scale=np.array(sc, np.float32))
+        assert not (extra["changed"] & ~np.stack(m)).any(), "changed pixels outside the painted region"
+    path = os.path.join(a.out, (a.name or NAMES.get(a.split, "photo_" + a.split)) + ".npz")
+    np.savez(path, ok=np.stack(ok), defect=np.stack(bad), mask=np.stack(m),
              obj=np.stack(o), family=np.array(f, np.int8), dtype=np.array(d, np.int8), material=np.array(mat),
-             photo=np.array(pid))
-    print("photo %s: %d samples in %.1fs" % (a.split, a.n, time.time() - t0))
+             photo=np.array(pid), **extra)
+    print("photo %s: %d samples in %.1fs -> %s" % (a.split, a.n, time.time() - t0, path))
 
 
 if __name__ == "__main__":
