@@ -1,0 +1,22 @@
+#!/bin/sh
+# Background training of ds-surface v4 (issue 9; train_photo.py --recipe v4 = v3's loss / weights / batches on new
+# data, MODEL.md "v4 recipe (session 5)"): builds what is missing, then trains the UNet until killed.
+#   DS_THREADS=1 nohup nice -n 5 sh tools/train/run_v4.sh >> tools/train/runs/v4-run.log 2>&1 &
+# Data (tools/data/cache/, built here when missing; one process each, ~0.15 s of CPU a sample):
+#   photo_train_v4.npz     2,400 natural photo samples re-rendered by main's photo_defects.py (v3's seeds)
+#   photo_trimap_train.npz 2,400 defects drawn inside user-style painted strokes / blobs (trimap_defects.py)
+#   train.npz              procedural samples (600 of them go into the latent cache)
+# Latent cache: tools/train/runs/v4/latents.pt (per-part files in runs/v4/parts/; after rebuilding a photo cache
+# delete its part file and latents.pt). Resumes from runs/v4/unet.pt, else the v3 run's runs/v3/unet.pt (weights,
+# EMA and optimiser), else tools/train/checkpoints/ds-surface-v3-ema.pt.
+set -e
+cd "$(dirname "$0")/../.."
+P=/usr/bin/python3
+export DS_THREADS=${DS_THREADS:-2}
+[ -f tools/data/cache/photos/index.json ] || $P tools/data/photos.py index
+[ -f tools/data/cache/photo_train_v4.npz ] || $P tools/data/build_photo_cache.py --split train --n ${PHOTO_N:-2400} --procs 1 --name photo_train_v4
+[ -f tools/data/cache/photo_trimap_train.npz ] || $P tools/data/build_photo_cache.py --split train-trimap --n ${TRIMAP_N:-2400} --procs 1
+[ -f tools/data/cache/train.npz ] || $P tools/data/build_cache.py --split train --n ${PROC_N:-600} --procs 1
+mkdir -p tools/train/runs/v4
+[ -f tools/train/runs/v4/latents.pt ] || $P tools/train/train_photo.py --stage cache --recipe v4 --cache-proc ${PROC_N:-600}
+exec $P tools/train/train_photo.py --stage unet --recipe v4 --minutes ${MINUTES:-600}
