@@ -410,7 +410,8 @@ def grid(npz, out, per_type=4, tile=96, zoom=2, quality=88):
     outline (yellow) | defect, each a tile x tile window around the region, enlarged zoom x. Returns per-type
     strength (mean |defect - input| inside the region, 8-bit levels) over the whole cache."""
     from PIL import Image, ImageDraw
-    d = np.load(npz)
+    z = np.load(npz)
+    d = {k: z[k] for k in z.files}
     dts = d["dtype"]
     rows = []
     for t in range(8):
@@ -431,11 +432,23 @@ def grid(npz, out, per_type=4, tile=96, zoom=2, quality=88):
     for t in range(8):
         dr.text((4, t * tile * zoom + 3), P.DEFECTS[t], fill=(255, 0, 255))
     im.save(out, quality=quality)
+    return stats(d)
+
+
+def stats(d):
+    """Per type: samples, mean |defect - input| inside the painted region and inside the changed pixels (8-bit
+    levels), changed share of the region, region pixels; asserts that no pixel outside the region changed."""
     st = {}
     for t in range(8):
-        idx = np.nonzero(dts == t)[0]
-        st[P.DEFECTS[t]] = round(float(np.mean([np.abs(d["defect"][i].astype(np.int16) - d["ok"][i])[d["mask"][i]].mean()
-                                                for i in idx])), 1) if len(idx) else None
+        idx = np.nonzero(d["dtype"] == t)[0]
+        a, b, c, r = [], [], [], []
+        for i in idx:
+            diff = np.abs(d["defect"][i].astype(np.int16) - d["ok"][i])
+            m, ch = d["mask"][i], diff.max(-1) > 0
+            assert not (ch & ~m).any(), "sample %d: changed pixels outside the painted region" % i
+            a.append(diff[m].mean()); b.append(diff[ch].mean() if ch.any() else 0.0); c.append(ch.sum() / m.sum()); r.append(m.sum())
+        st[P.DEFECTS[t]] = dict(n=int(len(idx)), in_region=round(float(np.mean(a)), 1), in_changed=round(float(np.mean(b)), 1),
+                                changed_share=round(float(np.mean(c)), 2), region_px=int(np.mean(r)))
     return st
 
 
