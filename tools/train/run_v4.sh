@@ -7,16 +7,19 @@
 #   photo_trimap_train.npz 2,400 defects drawn inside user-style painted strokes / blobs (trimap_defects.py)
 #   train.npz              procedural samples (600 of them go into the latent cache)
 # Latent cache: tools/train/runs/v4/latents.pt (per-part files in runs/v4/parts/; after rebuilding a photo cache
-# delete its part file and latents.pt). Resumes from runs/v4/unet.pt, else the v3 run's runs/v3/unet.pt (weights,
-# EMA and optimiser), else tools/train/checkpoints/ds-surface-v3-ema.pt.
+# delete latents.pt: the part is re-encoded when its .npz is newer). With latents.pt present nothing else is built.
+# Resumes from runs/v4/unet.pt, else the v3 run's runs/v3/unet.pt (weights, EMA and optimiser), else
+# tools/train/checkpoints/ds-surface-v3-ema.pt.
 set -e
 cd "$(dirname "$0")/../.."
 P=/usr/bin/python3
 export DS_THREADS=${DS_THREADS:-2}
-[ -f tools/data/cache/photos/index.json ] || $P tools/data/photos.py index
-[ -f tools/data/cache/photo_train_v4.npz ] || $P tools/data/build_photo_cache.py --split train --n ${PHOTO_N:-2400} --procs 1 --name photo_train_v4
-[ -f tools/data/cache/photo_trimap_train.npz ] || $P tools/data/build_photo_cache.py --split train-trimap --n ${TRIMAP_N:-2400} --procs 1
-[ -f tools/data/cache/train.npz ] || $P tools/data/build_cache.py --split train --n ${PROC_N:-600} --procs 1
 mkdir -p tools/train/runs/v4
-[ -f tools/train/runs/v4/latents.pt ] || $P tools/train/train_photo.py --stage cache --recipe v4 --cache-proc ${PROC_N:-600}
+if [ ! -f tools/train/runs/v4/latents.pt ]; then  # with the latent cache in place the photo caches are not needed
+  [ -f tools/data/cache/photos/index.json ] || $P tools/data/photos.py index
+  [ -f tools/data/cache/photo_train_v4.npz ] || $P tools/data/build_photo_cache.py --split train --n ${PHOTO_N:-2400} --procs 1 --name photo_train_v4
+  [ -f tools/data/cache/photo_trimap_train.npz ] || $P tools/data/build_photo_cache.py --split train-trimap --n ${TRIMAP_N:-2400} --procs 1
+  [ -f tools/data/cache/train.npz ] || $P tools/data/build_cache.py --split train --n ${PROC_N:-600} --procs 1
+  $P tools/train/train_photo.py --stage cache --recipe v4 --cache-proc ${PROC_N:-600}
+fi
 exec $P tools/train/train_photo.py --stage unet --recipe v4 --minutes ${MINUTES:-600}
