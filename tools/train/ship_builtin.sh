@@ -53,6 +53,12 @@ if [ -n "$(git status --porcelain -- "$PACK" tests/fixtures/golden-outputs.json)
   echo "ship_builtin.sh: $PACK or the golden outputs have uncommitted changes; commit or restore them first" >&2; exit 2
 fi
 [ -d node_modules ] || { echo "ship_builtin.sh: run npm ci first" >&2; exit 2; }
+CKPT_SHA=$(sha256sum "$CKPT" | cut -c1-12)
+CKPT_NOTE="checkpoint $CKPT, sha256 $CKPT_SHA"
+if ! git ls-files --error-unmatch "$CKPT" >/dev/null 2>&1; then
+  CKPT_NOTE="$CKPT_NOTE; NOT in git: for a reproducible pack commit it (tools/train/checkpoints/, same commit as the pack) and say its sha256 in MODEL.md"
+fi
+echo "ship_builtin.sh: $CKPT_NOTE"
 
 TMP=$(mktemp -d /tmp/ship-builtin.XXXXXX)
 OLD=$TMP/old-pack
@@ -121,6 +127,7 @@ UNIT="tests/builtin-pack.test.ts tests/golden-outputs.test.ts tests/pack-adapter
 E2E="e2e/generate-builtin.spec.ts"
 trap - EXIT
 step "done: the pack is replaced in the working tree (not committed). Old pack copy: $OLD"
+echo "  $CKPT_NOTE"
 cat <<EOF
 Tests to run (all must pass before landing):
   npx tsc -p tsconfig.json --noEmit
