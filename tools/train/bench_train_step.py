@@ -4,9 +4,9 @@ is noisy: compare ratios within a run).
   DS_THREADS=1 nice -n 10 /usr/bin/python3 tools/train/bench_train_step.py --ckpt tools/train/checkpoints/ds-surface-v3-ema.pt \
       --latents tools/train/runs/v3/latents.pt [--archs 1:1:0,2:1:0,2:2:0] [--rounds 4] [--steps 5]
   -> bench/results/train-step-growth.json and a table.
-An arch is blocks_per_level:mid_blocks:extra_attn. Each step is train_photo.py's v3 step: a batch of 32 latent crops
+An arch is blocks_per_level:mid_blocks:extra_attn, blocks_per_level N or N1-N2-N3 (e.g. 1-1-2:2:0). Each step is train_photo.py's v3 step: a batch of 32 latent crops
 (32x32), text encoder + UNet forward, the v3 loss, backward, gradient clipping, AdamW, EMA update of both networks.
-Every arch sees the same batches (same seeds). The first step of each arch is a warm-up and is not counted.
+Every arch sees the same batches (same seeds), one step each in turn. The first step of each arch is a warm-up and is not counted.
 """
 import argparse, json, os, sys, time
 import numpy as np
@@ -17,7 +17,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "data"))
 torch.set_num_threads(int(os.environ.get("DS_THREADS", "2")))
 from models import TextEncoder, unet_from_arch  # noqa: E402
-from grow import grow_unet  # noqa: E402
+from grow import grow_unet, unet_macs  # noqa: E402
 from train import sample_crops, sd_alphas_cumprod  # noqa: E402
 from train_photo import loss_v3  # noqa: E402
 import vocab as V  # noqa: E402
@@ -45,7 +45,9 @@ def main():
     base.load_state_dict({k: v.float() for k, v in c["unet"].items()})
     nets = []
     for spec in a.archs.split(","):
-        b, m, x = (int(v) for v in spec.split(":"))
+        b, m, x = spec.split(":")
+        b, m, x = [int(v) for v in b.split("-")], int(m), int(x)
+        b = b * 3 if len(b) == 1 else b
         te, ema_te = TextEncoder(len(V.VOCAB)), TextEncoder(len(V.VOCAB))
         te.load_state_dict({k: v.float() for k, v in c["te"].items()})
         ema_te.load_state_dict(te.state_dict())
@@ -74,22 +76,26 @@ def main():
     for n in nets:
         step(n, 0)  # warm-up
     for r in range(a.rounds):
-        for n in nets:
-            for k in range(a.steps):
+        for k in range(a.steps):  # step by step in turn: a load change hits every arch alike
+            for n in nets:
                 dt, l = step(n, 1000 * r + k + 1)
                 n["times"].append(dt); n["losses"].append(l)
         print("round %d: " % r + "  ".join("%s %.2fs" % (n["spec"], np.median(n["times"][-a.steps:])) for n in nets), flush=True)
     b = float(np.median(nets[0]["times"]))
+    m64, m32 = unet_macs(nets[0]["arch"], 64), unet_macs(nets[0]["arch"], a.crop)
     rows = [dict(arch=n["spec"], unet_params_M=round(n["params"] / 1e6, 3), s_per_step=round(float(np.median(n["times"])), 3),
-                 ratio=round(float(np.median(n["times"])) / b, 3), loss_mean=round(float(np.mean(n["losses"])), 4)) for n in nets]
+                 ratio=round(float(np.median(n["times"])) / b, 3), loss_mean=round(float(np.mean(n["losses"])), 4),
+                 macs_ratio_train=round(unet_macs(n["arch"], a.crop) / m32, 3), macs_ratio_64=round(unet_macs(n["arch"], 64) / m64, 3))
+            for n in nets]
     out = dict(threads=torch.get_num_threads(), bs=a.bs, crop=a.crop, rounds=a.rounds, steps=a.steps, loadavg=os.getloadavg(),
                at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), ckpt=os.path.relpath(a.ckpt, ROOT), rows=rows,
                raw={n["spec"]: n["times"] for n in nets})
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
     json.dump(out, open(os.path.join(ROOT, "bench", "results", "train-step-growth.json"), "w"), indent=1)
-    print("%-8s %8s %10s %7s %9s" % ("arch", "params M", "s / step", "ratio", "loss"))
+    print("%-11s %8s %10s %7s %9s %12s %14s" % ("arch", "params M", "s / step", "ratio", "loss", "MACs ratio", "MACs ratio 64"))
     for r in rows:
-        print("%-8s %8.3f %10.3f %7.3f %9.4f" % (r["arch"], r["unet_params_M"], r["s_per_step"], r["ratio"], r["loss_mean"]))
+        print("%-11s %8.3f %10.3f %7.3f %9.4f %12.3f %14.3f" % (r["arch"], r["unet_params_M"], r["s_per_step"], r["ratio"],
+                                                          r["loss_mean"], r["macs_ratio_train"], r["macs_ratio_64"]))
     print("load average", " ".join("%.1f" % v for v in os.getloadavg()))
 
 

@@ -130,7 +130,7 @@ def pack_architecture(pack_dir):
         len(tok.get("vocab", {})), vocab_n))
     def extra(prefix):  # a grown UNet's extra modules (models.UNet: blocks_per_level, mid_blocks, extra_attn)
         return len({m.group(1) for m in (re.match(r"^%s\.(\d+)\.c1\.weight$" % prefix, n) for n in u) if m})
-    depth = {"blocks_per_level": 1 + extra("d1x"), "mid_blocks": 1 + extra("mx"),
+    depth = {"blocks_per_level": [1 + extra("d1x"), 1 + extra("d2x"), 1 + extra("d3x")], "mid_blocks": 1 + extra("mx"),
              "extra_attn": any(n.startswith(("x2x.", "x3x.", "ux2x.", "ux3x.")) for n in u)}
     return {"unet_ch": (a, b, c), "unet_depth": depth, "te_dim": dim, "te_layers": layers, "vae_ch": vae, "vocab": tok["vocab"],
             "latent_scale": float(man["latentScale"]), "manifest": man}

@@ -38,7 +38,12 @@ def grow_unet(old, seed=0, **changes):
             continue
         if k not in ("blocks_per_level", "mid_blocks", "extra_attn"):
             raise ValueError("cannot grow %s" % k)
-        if v < arch[k]:
+        if k == "blocks_per_level":
+            v = list(v) if isinstance(v, (list, tuple)) else [v] * 3
+            shrinks = len(v) != 3 or any(x < y for x, y in zip(v, arch[k]))
+        else:
+            shrinks = v < arch[k]
+        if shrinks:
             raise ValueError("%s %s -> %s: a network can only grow" % (k, arch[k], v))
         arch[k] = v
     with torch.random.fork_rng(devices=[]):
@@ -100,6 +105,34 @@ def group_lr(g, lr, step):
     if "warmup" in g:
         return lr * min(1.0, max(step - g["warmup_start"] + 1, 0) / max(g["warmup"], 1))
     return lr
+
+
+def unet_macs(arch=None, hw=64):
+    """Multiply-adds of one UNet evaluation (batch 1, hw x hw latents, 77 text tokens): convolutions, linear layers,
+    attention products. A load-free measure of the compute a grown network adds (the machine's timings are noisy)."""
+    import torch.nn as nn
+    from models import CrossAttn
+    un, tot = unet_from_arch(arch), [0]
+
+    def conv(m, i, o):
+        tot[0] += o.numel() * m.in_channels // m.groups * m.kernel_size[0] * m.kernel_size[1]
+
+    def lin(m, i, o):
+        tot[0] += o.numel() * m.in_features
+
+    def att(m, i, o):
+        B, C, H, W = i[0].shape
+        tot[0] += B * H * W * 77 * C * 2 + (B * (H * W) ** 2 * C * 2 if m.self_attn else 0)
+    for mod in un.modules():
+        if isinstance(mod, nn.Conv2d):
+            mod.register_forward_hook(conv)
+        elif isinstance(mod, nn.Linear):
+            mod.register_forward_hook(lin)
+        elif isinstance(mod, CrossAttn):
+            mod.register_forward_hook(att)
+    with torch.no_grad():
+        un(torch.zeros(1, 10, hw, hw), torch.tensor([500]), torch.zeros(1, 77, un.arch["dctx"]))
+    return tot[0]
 
 
 def check_batch(latents, n=8, seed=0, crop=32):
@@ -169,7 +202,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--from", dest="src", required=True)
     ap.add_argument("--to", dest="dst", required=True)
-    ap.add_argument("--blocks-per-level", type=int, default=None)
+    ap.add_argument("--blocks-per-level", type=lambda t: [int(x) for x in t.split(",")], default=None,
+                    help="N (every level) or N1,N2,N3 (full, 1/2, 1/4 resolution), e.g. 1,1,2")
     ap.add_argument("--mid-blocks", type=int, default=None)
     ap.add_argument("--extra-attn", action="store_true", default=None)
     ap.add_argument("--warmup", type=int, default=200, help="warm-up steps of the new parameters (full checkpoints)")
@@ -180,6 +214,8 @@ def main():
     ap.add_argument("--tol", type=float, default=1e-6)
     a = ap.parse_args()
     torch.set_num_threads(int(os.environ.get("DS_THREADS", "2")))
+    if a.blocks_per_level is not None and len(a.blocks_per_level) == 1:
+        a.blocks_per_level = a.blocks_per_level * 3
     changes = dict(blocks_per_level=a.blocks_per_level, mid_blocks=a.mid_blocks, extra_attn=a.extra_attn)
     t0 = time.time()
     s = torch.load(a.src)
@@ -216,20 +252,22 @@ def self_check():
     g = torch.Generator().manual_seed(1)
     batch = (torch.randn(3, 10, 16, 16, generator=g), torch.tensor([10, 500, 990]), torch.randint(0, vocab_n, (3, 77), generator=g))
     growths = {"b2": dict(blocks_per_level=2), "m2": dict(mid_blocks=2), "b2a": dict(blocks_per_level=2, extra_attn=True),
+               "l3m2": dict(blocks_per_level=[1, 1, 2], mid_blocks=2), "l23a": dict(blocks_per_level=[1, 2, 2], extra_attn=True),
                "b3m2a": dict(blocks_per_level=3, mid_blocks=2, extra_attn=True)}
     for name, ch in growths.items():
         new = grow_unet(base, 0, **ch)
         rep["diff_" + name] = max_diff(te, base, new, batch)[0]
         rep["params_" + name] = sum(p.numel() for p in new.parameters())
-    b2 = trained(grow_unet(base, 0, blocks_per_level=2))  # a grown network trained on, then grown again
-    rep["diff_b2_then_a"] = max_diff(te, b2, grow_unet(b2, 1, extra_attn=True), batch)[0]
+    b2 = trained(grow_unet(base, 0, blocks_per_level=[1, 1, 2]))  # a grown network trained on, then grown again
+    rep["diff_b2_then_a"] = max_diff(te, b2, grow_unet(b2, 1, blocks_per_level=[2, 2, 2], extra_attn=True), batch)[0]
     rep["params_b1"] = sum(p.numel() for p in base.parameters())
     # old checkpoints (no unet_arch) are v1's network; a grown arch survives a state-dict round trip
     rep["default_arch"] = unet_from_arch(None).arch == unet_from_arch({}).arch == {
-        "ch": [32, 64, 128], "dctx": 128, "blocks_per_level": 1, "mid_blocks": 1, "extra_attn": False}
+        "ch": [32, 64, 128], "dctx": 128, "blocks_per_level": [1, 1, 1], "mid_blocks": 1, "extra_attn": False}
+    rep["int_arch_read"] = unet_from_arch({"blocks_per_level": 2}).arch["blocks_per_level"] == [2, 2, 2]
     rep["v1_names_kept"] = [n for n, _ in base.named_parameters()] == [n for n, _ in b2.named_parameters()][:len(list(base.parameters()))]
     try:
-        grow_unet(b2, 0, blocks_per_level=1)
+        grow_unet(b2, 0, blocks_per_level=[1, 2, 1])
         rep["shrink_refused"] = False
     except ValueError:
         rep["shrink_refused"] = True
@@ -265,7 +303,7 @@ def self_check():
     rep["first_step_new_max"] = max(float((p - b).abs().max()) for p, b in zip(fresh, before))
     # grown twice (a second growth of a grown run): state still by name, the first growth's group kept
     s2 = dict(out, opt=opt2.state_dict(), unet=un2.state_dict(), ema_unet=un2.state_dict(), step=1300)
-    out2, d2 = grow_state(s2, dict(blocks_per_level=3), 0, 100, batch, 1e-6, log=lambda m: None)
+    out2, d2 = grow_state(s2, dict(blocks_per_level=[2, 3, 3]), 0, 100, batch, 1e-6, log=lambda m: None)
     un3 = unet_from_arch(out2["unet_arch"]); un3.load_state_dict(out2["unet"])
     opt3 = make_optimizer(te, un3, 2e-4, out2["opt"])
     p3 = dict(zip(param_names(te, un3), list(te.parameters()) + list(un3.parameters())))
@@ -284,7 +322,7 @@ def self_check():
         w2i = {"<pad>": V.PAD, "<unk>": V.UNK, "<bos>": V.BOS, "<eos>": V.EOS, "a": 4, "scratch": 5}
         tte, tun = TextEncoder(len(w2i), d=32, layers=1), unet_from_arch({"ch": [8, 16, 16], "dctx": 32})
         trained(tte); trained(tun)
-        tun = grow_unet(tun, 0, blocks_per_level=2, mid_blocks=2, extra_attn=True)
+        tun = grow_unet(tun, 0, blocks_per_level=[1, 2, 3], mid_blocks=2, extra_attn=True)
         export_models(tmp, tte, tun, VAE((8, 8, 16)))
         write_pipeline_files(tmp)
         write_tokenizer(tmp, w2i)
@@ -298,7 +336,7 @@ def self_check():
     print(json.dumps(rep))
     ok = (all(rep[k] == 0 for k in rep if k.startswith("diff_")) and rep["default_arch"] and rep["v1_names_kept"]
           and rep["shrink_refused"] and rep["old_state_kept"] and rep["new_state_empty"] and rep["pack_arch"]
-          and rep["pack_weights_equal"] and rep["twice_state_kept"] and rep["first_step_new_max"] <= 2e-4 / 100 * 1.01)
+          and rep["pack_weights_equal"] and rep["int_arch_read"] and rep["twice_state_kept"] and rep["first_step_new_max"] <= 2e-4 / 100 * 1.01)
     if not ok:
         raise SystemExit("grow check FAILED")
     print("grow check ok")

@@ -164,7 +164,9 @@ class UNet(nn.Module):
 
     Architecture config (saved as `unet_arch` = self.arch in every checkpoint; a checkpoint without it is the
     default, v1's network): ch, dctx, and the depth options of a grown network (grow.py):
-      blocks_per_level: residual blocks a level in the down and the up path (1 = v1's UNet); the extra ones follow
+      blocks_per_level: residual blocks a level in the down and the up path, one number for all three levels or
+        [full, 1/2, 1/4] (1 = v1's UNet; every 3x3 conv costs the same at each level, so a block at 1/4 brings 16x the
+        parameters of one at full resolution for the same compute); the extra ones follow
         the level's own block (and its attention) and are registered after all of v1's modules, so v1's parameters
         keep their names and their order (an optimiser state of v1's parameters stays valid);
       mid_blocks: residual blocks in the middle (at 1/4);
@@ -176,10 +178,11 @@ class UNet(nn.Module):
     def __init__(self, cin=2 * LATENT_C + 2, cout=LATENT_C, ch=(32, 64, 128), dctx=128, blocks_per_level=1,
                  mid_blocks=1, extra_attn=False):
         super().__init__()
-        if blocks_per_level < 1 or mid_blocks < 1:
-            raise ValueError("blocks_per_level and mid_blocks must be >= 1")
+        bl = [int(k) for k in (blocks_per_level if isinstance(blocks_per_level, (list, tuple)) else [blocks_per_level] * 3)]
+        if len(bl) != 3 or min(bl) < 1 or mid_blocks < 1:
+            raise ValueError("blocks_per_level (one number or three) and mid_blocks must be >= 1")
         a, b, c = ch
-        self.arch = {"ch": [int(a), int(b), int(c)], "dctx": int(dctx), "blocks_per_level": int(blocks_per_level),
+        self.arch = {"ch": [int(a), int(b), int(c)], "dctx": int(dctx), "blocks_per_level": bl,
                      "mid_blocks": int(mid_blocks), "extra_attn": bool(extra_attn)}
         te = 4 * a
         self.a = a
@@ -203,14 +206,14 @@ class UNet(nn.Module):
         self.nout = nn.GroupNorm(8, a)
         self.cout = nn.Conv2d(a, cout, 3, padding=1)
         # the grown network's extra modules: registered LAST (v1's parameter names and order unchanged)
-        n = blocks_per_level - 1
+        n1, n2, n3 = (k - 1 for k in bl)
         res = lambda w, k: nn.ModuleList([TRes(w, w, te) for _ in range(k)])
         attn = lambda w, k, sa: nn.ModuleList([_zero_out(CrossAttn(w, dctx, self_attn=sa)) for _ in range(k if extra_attn else 0)])
-        self.d1x, self.d2x, self.d3x = res(a, n), res(b, n), res(c, n)
-        self.x2x, self.x3x = attn(b, n, False), attn(c, n, True)
+        self.d1x, self.d2x, self.d3x = res(a, n1), res(b, n2), res(c, n3)
+        self.x2x, self.x3x = attn(b, n2, False), attn(c, n3, True)
         self.mx = res(c, mid_blocks - 1)
-        self.u3x, self.u2x, self.u1x = res(c, n), res(b, n), res(a, n)
-        self.ux3x, self.ux2x = attn(c, n, True), attn(b, n, False)
+        self.u3x, self.u2x, self.u1x = res(c, n3), res(b, n2), res(a, n1)
+        self.ux3x, self.ux2x = attn(c, n3, True), attn(b, n2, False)
 
     @staticmethod
     def _extra(h, te, ctx, blocks, attns):

@@ -342,7 +342,7 @@ def stage_unet(a):
     pw = tw[tr["dtype"][photo_idx].numpy()] if len(photo_idx) else None
     pw = pw / pw.sum() if pw is not None else None
     rng = np.random.default_rng([a.seed, step])
-    log("start at step %d from %s; %d latents (%d photo, %d procedural) from %s; unet %.2fM (blocks a level %d, middle %d%s) text %.2fM; lr %.1e" % (
+    log("start at step %d from %s; %d latents (%d photo, %d procedural) from %s; unet %.2fM (blocks a level %s, middle %d%s) text %.2fM; lr %.1e" % (
         step, source, N, len(photo_idx), len(proc_idx), os.path.relpath(lat, ROOT), sum(p.numel() for p in un.parameters()) / 1e6,
         un.arch["blocks_per_level"], un.arch["mid_blocks"], ", extra attention" if un.arch["extra_attn"] else "",
         sum(p.numel() for p in te.parameters()) / 1e6, a.lr))
