@@ -1,8 +1,8 @@
 """Grow a trained UNet function-preservingly (deeper: more residual blocks a level / in the middle, optional extra
 attention; models.UNet's `blocks_per_level`, `mid_blocks`, `extra_attn`) and keep training it.
 
-  /usr/bin/python3 tools/train/grow.py --from tools/train/runs/v3/unet.pt --to tools/train/runs/v4/unet.pt \
-      --blocks-per-level 2 [--mid-blocks 1] [--extra-attn] [--warmup 200] [--latents runs/v3/latents.pt]
+  /usr/bin/python3 tools/train/grow.py --from tools/train/runs/v3/unet.pt --to tools/train/runs/v4/unet.pt --new-recipe \
+      --blocks-per-level 1,1,2 --mid-blocks 2 [--extra-attn] [--warmup 200] [--latents runs/v3/latents.pt]
   then train_photo.py --stage unet --recipe v4 resumes runs/v4/unet.pt (its `unet_arch` says which network).
 
 --from is a full checkpoint of train_photo.py (raw + EMA weights, AdamW state, step) or a compact one (EMA weights
@@ -210,6 +210,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--latents", default=None, help="latent cache for the check (default: latents.pt beside --from, "
                     "else runs/v3/latents.pt)")
+    ap.add_argument("--new-recipe", action="store_true", help="the grown run is a new recipe's (e.g. v3 -> runs/v4): "
+                    "its recipe_start becomes the growth step")
     ap.add_argument("--check-n", type=int, default=8)
     ap.add_argument("--tol", type=float, default=1e-6)
     a = ap.parse_args()
@@ -225,6 +227,8 @@ def main():
         raise SystemExit("no latent cache for the function check: pass --latents")
     print("check batch: %d latents of %s" % (a.check_n, os.path.relpath(lat, ROOT)))
     out, _ = grow_state(s, changes, a.seed, a.warmup, check_batch(lat, a.check_n, a.seed), a.tol)
+    if a.new_recipe:
+        out["recipe_start"] = int(s.get("step", 0))
     os.makedirs(os.path.dirname(os.path.abspath(a.dst)), exist_ok=True)
     tmp = a.dst + ".tmp"
     torch.save(out, tmp)
