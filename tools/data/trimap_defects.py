@@ -481,11 +481,13 @@ def main():
     ap.add_argument("--npz", default=None, help="grid: the cache (default tools/data/cache/photo_trimap_train.npz)")
     ap.add_argument("--out", default="/tmp/trimap-grid.jpg")
     ap.add_argument("--per-type", type=int, default=4)
+    ap.add_argument("--zoom", type=int, default=2)
+    ap.add_argument("--quality", type=int, default=88)
     a = ap.parse_args()
     if a.cmd == "grid":
         import os
         npz = a.npz or os.path.join(os.path.dirname(os.path.abspath(__file__)), "cache", "photo_trimap_train.npz")
-        print("wrote", a.out, "; strength in the painted region per type:", grid(npz, a.out, a.per_type))
+        print("wrote", a.out, "; strength in the painted region per type:", grid(npz, a.out, a.per_type, zoom=a.zoom, quality=a.quality))
         return
     res = check(a.n)
     print(json.dumps(res))
