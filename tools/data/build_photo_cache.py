@@ -12,6 +12,10 @@ Same keys as the procedural cache (ok, defect, mask, obj, family, dtype) plus ma
 user-style painted region (trimap_defects.trimap_sample: strokes for scratch / crack / cut / fold, blobs for the
 others); mask = the painted region; extra keys changed (the pixels the defect changed, always inside the mask),
 region_style, region_scale (< 1: painted more generously than the defect needs).
+--redo TYPES --base NAME (train-trimap): a copy of cache NAME with only the samples of the given types rendered
+again (same seeds, i % 8 = type; e.g. after a change of one type's sizing), e.g.
+  build_photo_cache.py --split train-trimap --n 2400 --procs 1 --redo fold --base photo_trimap_train --name photo_trimap_train_b
+asserts that the other samples and every sample's painted region are unchanged.
 """
 import argparse, os, sys, time
 import numpy as np
@@ -74,8 +78,12 @@ def main():
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--out", default=os.path.join(HERE, "cache"))
     ap.add_argument("--name", default=None, help="file name without .npz (default photo_<split>)")
+    ap.add_argument("--redo", default=None, help="train-trimap: only these types (comma-separated names) again")
+    ap.add_argument("--base", default=None, help="--redo: the cache (name without .npz) the other samples come from")
     a = ap.parse_args()
     t0 = time.time()
+    if a.redo:
+        return redo(a, t0)
     with Pool(a.procs, initializer=_init) as pool:
         res = pool.map(one, [(a.split, i) for i in range(a.n)], chunksize=16)
     ok, bad, m, o, f, d, mat, pid = list(zip(*res))[:8]
@@ -89,6 +97,31 @@ def main():
              obj=np.stack(o), family=np.array(f, np.int8), dtype=np.array(d, np.int8), material=np.array(mat),
              photo=np.array(pid), **extra)
     print("photo %s: %d samples in %.1fs -> %s" % (a.split, a.n, time.time() - t0, path))
+
+
+def redo(a, t0):
+    """A copy of cache a.base with the samples of the types a.redo rendered again (same seeds) -> a.name."""
+    if a.split != "train-trimap" or not a.base or not a.name or a.name == a.base:
+        raise SystemExit("--redo: only for --split train-trimap, with --base and a new --name")
+    z = np.load(os.path.join(a.out, a.base + ".npz"))
+    d = {k: z[k].copy() for k in z.files}
+    types = [P.DEFECTS.index(t) for t in a.redo.split(",")]
+    if len(d["ok"]) != a.n:
+        raise SystemExit("--redo: %s has %d samples, not --n %d" % (a.base, len(d["ok"]), a.n))
+    idx = [i for i in range(a.n) if i % 8 in types]
+    with Pool(a.procs, initializer=_init) as pool:
+        res = pool.map(one, [(a.split, i) for i in idx], chunksize=16)
+    keys = ("ok", "defect", "mask", "obj", "family", "dtype", "material", "photo", "changed", "region_style", "region_scale")
+    for i, r in zip(idx, res):
+        for k, v in zip(keys, r):
+            if k not in ("defect", "changed"):  # same seeds: the photo, crop and painted region are the same draws
+                assert np.array_equal(d[k][i], np.asarray(v, d[k].dtype)), "--redo: sample %d's %s changed (the draws before the render moved)" % (i, k)
+            d[k][i] = v
+    assert not (d["changed"] & ~d["mask"]).any(), "changed pixels outside the painted region"
+    path = os.path.join(a.out, a.name + ".npz")
+    np.savez(path, **d)
+    print("photo %s: %d of %d samples (%s) rendered again in %.1fs -> %s" % (a.split, len(idx), a.n, a.redo,
+                                                                           time.time() - t0, path))
 
 
 if __name__ == "__main__":

@@ -118,7 +118,7 @@ def _encode_part(a, vae, name, d, n, dil, rng, drng, out, t0):
         bads.append(d["defect"][i][sl]); oks.append(d["ok"][i][sl]); ms.append(m_i[sl]); os_.append(d["obj"][i][sl])
         out["dtype"].append(int(d["dtype"][i])); out["family"].append(int(d["family"][i]))
         out["photo"].append(name != "train")
-        out["trimap"].append(name == "photo_trimap_train")
+        out["trimap"].append(name.startswith("photo_trimap"))
         if i % 16 == 15 or i == n - 1:
             j0 = i - len(bads) + 1
             gs = torch.from_numpy(np.stack([CN.gains_u8(d["ok"][j], cmask[j], d["obj"][j]) for j in range(j0, i + 1)]))
@@ -176,7 +176,8 @@ def stage_cache_v4(a):
     named ones, e.g. while another part's photo cache is still being built), then all parts are joined into
     runs/v4/latents.pt (with a 'trimap' flag per latent and the part sizes)."""
     vae, scale = load_vae_frozen()
-    names = [(nm, a.cache_photo if dil else a.cache_trimap, dil) for nm, dil in V4_PARTS] + [("train", a.cache_proc, True)]
+    names = [(nm if dil else a.trimap_cache, a.cache_photo if dil else a.cache_trimap, dil) for nm, dil in V4_PARTS] + \
+        [("train", a.cache_proc, True)]
     only = set(a.parts.split(",")) if a.parts else None
     pdir = os.path.join(RUNS, "parts")
     os.makedirs(pdir, exist_ok=True)
@@ -421,6 +422,8 @@ def main():
     ap.add_argument("--cache-photo", type=int, default=100000)
     ap.add_argument("--cache-proc", type=int, default=1500)
     ap.add_argument("--cache-trimap", type=int, default=100000, help="v4: user-style trimap samples in the latent cache")
+    ap.add_argument("--trimap-cache", default="photo_trimap_train",
+                    help="v4: the trimap part's photo cache (name under tools/data/cache, e.g. photo_trimap_train_b)")
     ap.add_argument("--parts", default=None, help="v4 cache: encode only these parts (comma-separated cache names)")
     ap.add_argument("--cache-crop", type=int, default=128)
     ap.add_argument("--bs", type=int, default=32)
