@@ -321,9 +321,13 @@ def main():
     ok = np.stack([np.asarray(Image.open(c["input"]).convert("RGB")) for c in cases])
     mask = np.stack([np.asarray(Image.open(c["trimap"])) > 200 for c in cases])
     pr = predict(net, bad, ok, mask)
-    for c, p in zip(cases, pr):
+    # the no-draw floor, case by case: what the classifier says of the same trimap with nothing drawn (output = input);
+    # a case whose empty trimap already reads as the prompted type is credited whatever the model draws there
+    pr0 = predict(net, ok, ok, mask)
+    for c, p, p0 in zip(cases, pr, pr0):
         c["predicted"] = P.DEFECTS[int(p)]
         c["correct"] = c["predicted"] == c["kind"]
+        c["predicted_if_nothing_drawn"] = P.DEFECTS[int(p0)]
     # both depend only on the classifier / on the pack's VAE and contextNorm flag: cached under runs/ by their hashes
     key = os.path.join(HERE, "runs", "clf-ceiling-%s.json" % sha256_12(clf_path))
     if not os.path.exists(key):
@@ -344,6 +348,10 @@ def main():
         return {"cases": len(cs), "chroma_abs_mean_scratch_dent_fold": round(float(np.mean(keep)), 2) if keep else None,
                 "seam_ratio_median": round(float(np.median([c["seam_ratio"] for c in cs])), 3) if cs else None,
                 "fidelity": round(float(np.mean([c["correct"] for c in cs])), 3) if cs else None,
+                # cases whose empty trimap already reads as the prompted type, and the fidelity over the others
+                "floor_cases": int(sum(c["predicted_if_nothing_drawn"] == c["kind"] for c in cs)),
+                "fidelity_off_floor": (round(float(np.mean([c["correct"] for c in cs if c["predicted_if_nothing_drawn"] != c["kind"]])), 3)
+                                       if any(c["predicted_if_nothing_drawn"] != c["kind"] for c in cs) else None),
                 "mad_inside": round(float(np.mean([c["mad_inside"] for c in cs])), 2) if cs else None,
                 "outside_identical_cases": int(sum(c["outside_identical"] for c in cs)),
                 "vae_psnr_db": round(float(np.mean([r["vae_psnr"] for r in evs])), 2) if evs else None,
