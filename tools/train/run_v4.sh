@@ -8,8 +8,8 @@
 #   train.npz              procedural samples (600 of them go into the latent cache)
 # Latent cache: tools/train/runs/v4/latents.pt (per-part files in runs/v4/parts/; after rebuilding a photo cache
 # delete latents.pt: the part is re-encoded when its .npz is newer). With latents.pt present nothing else is built.
-# Resumes from runs/v4/unet.pt, else the v3 run's runs/v3/unet.pt (weights, EMA and optimiser), else
-# tools/train/checkpoints/ds-surface-v3-ema.pt.
+# Resumes from runs/v4/unet.pt, else the committed tools/train/checkpoints/ds-surface-v4-ema.pt (fresh optimiser,
+# warm-up), else the v3 run's runs/v3/unet.pt (weights, EMA and optimiser), else tools/train/checkpoints/ds-surface-v3-ema.pt.
 set -e
 cd "$(dirname "$0")/../.."
 P=/usr/bin/python3

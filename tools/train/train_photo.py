@@ -33,7 +33,8 @@ weights, min-SNR, EMA and batches, and changes the DATA: its latent cache runs/v
     painted stroke / blob, never dilated): the condition users and the evaluation create,
   - train.npz: procedural samples (--cache-proc, run_v4.sh: 600; half dilated as v3).
 The photo batches (80%) draw from the natural and the trimap samples together (v3's type weights), so about 40% of
-a batch is each. Resumes from runs/v4/unet.pt, else the v3 run's full checkpoint runs/v3/unet.pt (weights, EMA and
+a batch is each. Resumes from runs/v4/unet.pt, else the committed checkpoints/ds-surface-v4-ema.pt (EMA weights as
+the weights; a fresh optimiser with its warm-up), else the v3 run's full checkpoint runs/v3/unet.pt (weights, EMA and
 optimiser: no warm-up), else checkpoints/ds-surface-v3-ema.pt, else v3's chain.
 """
 import argparse, math, os, sys, time
@@ -324,7 +325,9 @@ def stage_unet(a):
     te, un, ema_te, ema_un, step, source, hours, recipe_start = init_models()
     prev_full = os.path.join(RUNS_ROOT, "v3", "unet.pt")  # v4 starts from the v3 run's latest full state
     own = os.path.exists(ck)
-    src = ck if own else (prev_full if a.recipe == "v4" and os.path.exists(prev_full) else None)
+    # the v3 run's full state only while no v4 checkpoint is committed (a committed v4 compact is newer than v3)
+    from_v3 = a.recipe == "v4" and os.path.exists(prev_full) and not os.path.exists(COMPACT)
+    src = ck if own else (prev_full if from_v3 else None)
     s = torch.load(src) if src else None
     if s is not None:  # its network (a grown one: grow.py) and its optimiser's parameter groups
         un, ema_un = unet_from_arch(s.get("unet_arch")), unet_from_arch(s.get("unet_arch"))
