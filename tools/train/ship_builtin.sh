@@ -18,7 +18,7 @@
 #   5. prints the tests to run and the doc lines to update; --test runs the tests (tsc, unit, e2e under
 #      /tmp/e2e.lock after `npx vite build`).
 # Env: DS_DATA_CACHE = folder with photo_train.npz for the preview fit (default: this worktree's
-# tools/data/cache, else /work/wt/model/tools/data/cache); PYTHON (default /usr/bin/python3).
+# tools/data/cache); PYTHON (default /usr/bin/python3).
 # Nothing is committed: review `git diff --stat`, update README/MODEL.md numbers, commit (say "golden outputs
 # re-recorded for the new built-in weights" in the message).
 set -eu
@@ -43,9 +43,7 @@ done
 [ -n "$CKPT" ] || { sed -n '2,25p' "$0"; exit 2; }
 [ -f "$CKPT" ] || { echo "ship_builtin.sh: no checkpoint $CKPT" >&2; exit 2; }
 if [ -z "${DS_DATA_CACHE:-}" ]; then
-  for c in tools/data/cache /work/wt/model/tools/data/cache; do
-    if [ -f "$c/photo_train.npz" ]; then DS_DATA_CACHE=$c; break; fi
-  done
+  DS_DATA_CACHE=tools/data/cache  # another checkout's cache (e.g. the training worktree's): set DS_DATA_CACHE
 fi
 [ -f "${DS_DATA_CACHE:-/nonexistent}/photo_train.npz" ] || { echo "ship_builtin.sh: no photo_train.npz for the preview fit; set DS_DATA_CACHE" >&2; exit 2; }
 export DS_DATA_CACHE
