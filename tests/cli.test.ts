@@ -48,6 +48,9 @@ beforeAll(() => {
   };
   variant('pndm-pack', (m) => (m.defaults.scheduler = 'pndm'));
   variant('guidance-pack', (m) => (m.defaults.guidance = 1000));
+  // prompt presets with their own settings (issue 9, per-preset settings), and one out of range
+  variant('preset-pack', (m) => m.promptPresets.push({ prompt: 'a scratch', guidance: 3, latentEditStart: 0.4 }));
+  variant('bad-preset-pack', (m) => m.promptPresets.push({ prompt: 'a scratch', guidance: 1000 }));
   variant('timesteps-pack', (m, d) => {
     const sf = join(d, 'scheduler', 'scheduler_config.json');
     const sc = JSON.parse(readFileSync(sf, 'utf8'));
@@ -128,6 +131,29 @@ describe('defect-studio generate', () => {
     expect(maxDiff).toBeLessThanOrEqual(1);
   });
 
+  it("a prompt preset's own settings reach the pipeline; an option given on the command line wins", async () => {
+    const gen = async (name: string, args: string[], pack = packDir('tiny-sd')) => {
+      const out = join(dir, name);
+      const a = base();
+      a[a.indexOf('--model') + 1] = pack;
+      const r = await run([...a, '--no-adapt', ...args, '--out', out]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return { meta: JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')), image: readFileSync(join(out, 'image.png')) };
+    };
+    const [preset, explicit, plain, wins] = await Promise.all([
+      gen('out-preset', [], join(dir, 'preset-pack')), // --prompt 'a scratch' is the preset's prompt
+      gen('out-preset-explicit', ['--guidance', '3', '--latent-edit-start', '0.4']), // the plain pack, the same values by hand
+      gen('out-preset-plain', []),
+      gen('out-preset-wins', ['--guidance', '5'], join(dir, 'preset-pack')),
+    ]);
+    expect(preset.meta.settings).toMatchObject({ guidance: 3, latentEditStart: 0.4, pixelEditStart: 0.9, steps: 4 });
+    expect(plain.meta.settings).toMatchObject({ guidance: 7.5, latentEditStart: 0.52 });
+    expect(Buffer.compare(preset.image, explicit.image)).toBe(0); // the preset's values are what the pipeline ran with
+    expect(Buffer.compare(preset.image, plain.image)).not.toBe(0);
+    expect(wins.meta.settings).toMatchObject({ guidance: 5, latentEditStart: 0.4 });
+  });
+
   const bad: [string, string[], RegExp][] = [
     ['missing image', ['--image', join('/nonexistent', 'x.png')], /cannot read image .*no such file/],
     ['corrupt image', ['--image', '@corrupt'], /not a (readable )?PNG/],
@@ -143,6 +169,7 @@ describe('defect-studio generate', () => {
     ['stages out of order', ['--latent-edit-start', '0.95'], /^defect-studio: --latent-edit-start must not be after --pixel-edit-start: 0.95 > 0.9$/],
     ['unknown default scheduler', ['--model', '@pndm-pack'], /^defect-studio: model pack: invalid manifest field "defaults.scheduler".*expected one of ddim, euler, dpmpp-2m; found "pndm"$/],
     ['default guidance out of range', ['--model', '@guidance-pack'], /invalid manifest field "defaults.guidance".*expected a number from 0 to 30; found 1000$/],
+    ['preset guidance out of range', ['--model', '@bad-preset-pack'], /invalid manifest field "promptPresets\[2\]\.guidance".*expected a number from 0 to 30; found 1000$/],
     ['1e8 train timesteps', ['--model', '@timesteps-pack'], /"num_train_timesteps" must be an integer from 2 to 100000, got 100000000/],
     ['control characters in a name', ['--model', '@escape-pack'], /unet\/\\x1b\[2J\\x1b\]0;owned\\x07\.onnx/],
   ];

@@ -146,8 +146,9 @@ export async function openGenerator(model: string, backend: Backend, adapt: bool
 }
 
 /**
- * The full request: the pack's defaults (src/core/settings), overridden by the given settings, checked by
- * the one validation (a SettingsError names the option, or the job-line key with `name`).
+ * The full request: the pack's defaults for the prompt (src/core/settings: the pack's `defaults`, then the
+ * settings of the prompt preset whose prompt this is), overridden by the given settings, checked by the one
+ * validation (a SettingsError names the option, or the job-line key with `name`).
  */
 export function buildRequest(
   gen: Generator,
@@ -156,7 +157,7 @@ export function buildRequest(
   given: Partial<SettingValues> & { prompt: string },
   name: Namer = byFlag,
 ): GenerateRequest {
-  const values = { ...defaultSettings(gen.pack.manifest), ...given };
+  const values = { ...defaultSettings(gen.pack.manifest, given.prompt), ...given };
   assertValidSettings(values, name);
   const settings = toGenerationSettings(values);
   settings.adaptation.enabled = values.adaptation && !!gen.adapter;

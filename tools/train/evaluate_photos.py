@@ -3,6 +3,9 @@
   /usr/bin/python3 tools/train/evaluate_photos.py --pack public/models/ds-surface-v1 --name v1
   /usr/bin/python3 tools/train/evaluate_photos.py --pack /tmp/ds-v2-pack --name v2
 Writes tools/train/runs/photo-eval/<name>/ (inputs, trimaps, outputs, cases.tsv, metrics.json, grid.png).
+Tuning generation settings (never on the evaluation photos): --case-set train --per-type N builds the same kind of
+cases on TRAINING photos (prepare_train) under runs/photo-tune/<name>/; --set FLAG=VALUE passes a setting to every
+case (e.g. --set guidance=5); tools/train/tune_table.py prints runs side by side per type.
 
 - Photos: tools/data/photo-eval.txt (never trained on), centre square, 256x256 (photos.eval_crop).
 - Trimaps: placed by a seeded script (seed [EVAL_SEED, photo, case]); whole image object; thin strokes
@@ -39,6 +42,7 @@ import contextnorm as CN  # noqa: E402
 SHARED_METRICS = os.environ.get("DS_REALISM_METRICS", "/work/shared/tools/realism_metrics.py")
 EVAL_SEED = 7_000_003
 OUT_ROOT = os.path.join(HERE, "runs", "photo-eval")
+TUNE_ROOT = os.path.join(HERE, "runs", "photo-tune")
 STROKE = {"scratch", "crack", "cut", "fold"}
 OTHER = ["crack", "hole", "stain", "cut", "color"]
 PROMPT = {"scratch": "a scratch", "crack": "a crack", "hole": "a hole", "stain": "a stain", "dent": "a dent",
@@ -116,6 +120,38 @@ def prepare(out):
     return ev, cases
 
 
+TRAIN_SEED = 7_100_011
+
+
+def prepare_train(out, per_type):
+    """A TUNING case set on TRAINING photos (photos.split()'s train records; never the evaluation photos), for
+    choosing generation settings without tuning on the evaluation set: per_type cases of every type, the same
+    trimap script, the centre-square crop; only photos of a named material (not "other": 243 of the 547 training
+    photos), like the evaluation's. Case j: the j-th photo of a seeded permutation of the training photos,
+    type j % 8, trimap rng [TRAIN_SEED, j], seed 1000 * j; a larger per_type keeps the smaller set's cases."""
+    tr = [r for r in PH.split()[0] if r["material"] != "other"]
+    order = np.random.default_rng(TRAIN_SEED).permutation(len(tr))
+    for d in ("inputs", "trimaps", "outputs"):
+        os.makedirs(os.path.join(out, d), exist_ok=True)
+    kinds = list(PROMPT)
+    recs, cases = [], []
+    for j in range(per_type * len(kinds)):
+        r = dict(tr[int(order[j])])
+        recs.append(r)
+        k = kinds[j % len(kinds)]
+        ip = os.path.join(out, "inputs", "%03d.png" % j)
+        if not os.path.exists(ip):
+            Image.fromarray(PH.eval_crop(PH.load_photo(r))).save(ip)
+        tp = os.path.join(out, "trimaps", "%03d-0.png" % j)
+        Image.fromarray(make_trimap(np.random.default_rng([TRAIN_SEED, j]), k)).save(tp)
+        cases.append(dict(photo=j, case=0, kind=k, material=r["material"], input=ip, trimap=tp,
+                          output=os.path.join(out, "outputs", "%03d-0.png" % j), prompt=PROMPT[k], seed=1000 * j))
+    with open(os.path.join(out, "cases.tsv"), "w") as f:
+        for c in cases:
+            f.write("\t".join([c["input"], c["trimap"], c["output"], c["prompt"], str(c["seed"])]) + "\n")
+    return recs, cases
+
+
 # ------------------------------------------------------------------------------------------ classifier
 
 def fit_clf(net, X, Y, epochs, path):
@@ -141,11 +177,13 @@ def fit_clf(net, X, Y, epochs, path):
     return net
 
 
-def generate_cases(out, pack, steps=None):
-    """Generates out/cases.tsv with the CLI's generator (gen_cases.ts); writes and returns out/generation.json."""
+def generate_cases(out, pack, steps=None, extra=()):
+    """Generates out/cases.tsv with the CLI's generator (gen_cases.ts); writes and returns out/generation.json.
+    extra: more gen_cases.ts options (settings for every case, e.g. ["--guidance", "5"])."""
     cmd = ["node", "--import", "tsx", os.path.join(HERE, "gen_cases.ts"), os.path.join(out, "cases.tsv"), pack]
     if steps:
         cmd += ["--steps", str(steps)]
+    cmd += list(extra)
     t0 = time.time()
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if r.returncode != 0:
@@ -297,18 +335,29 @@ def main():
     ap.add_argument("--cases-from", default=None, help="with --skip-gen: only the cases run NAME has outputs for too")
     ap.add_argument("--json-name", default="metrics.json")
     ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--set", action="append", default=[], metavar="FLAG=VALUE",
+                    help="a generation setting for every case, as the CLI's option: --set guidance=5 --set latent-edit-start=0.6")
+    ap.add_argument("--case-set", choices=("eval", "train"), default="eval",
+                    help="train: a tuning set on TRAINING photos (--per-type cases of each type; no VAE / ceiling), "
+                         "written under runs/photo-tune/NAME; tune settings there, never on the evaluation photos")
+    ap.add_argument("--per-type", type=int, default=4)
     a = ap.parse_args()
-    out = os.path.join(OUT_ROOT, a.name)
-    ev, cases = prepare(out)
+    tune = a.case_set == "train"
+    out = os.path.join(TUNE_ROOT if tune else OUT_ROOT, a.name)
+    ev, cases = prepare_train(out, a.per_type) if tune else prepare(out)
+    extra = []
+    for kv in a.set:
+        k, _, v = kv.partition("=")
+        extra += ["--" + k.lstrip("-"), v]
     gen_info = None
     if not a.skip_gen:
-        gen_info = generate_cases(out, a.pack, a.steps)
+        gen_info = generate_cases(out, a.pack, a.steps, extra)
         if a.gen_only:
             return
     elif os.path.exists(os.path.join(out, "generation.json")):
         gen_info = json.load(open(os.path.join(out, "generation.json")))
     if a.cases_from:  # score only the cases another run has generated too (a paired partial comparison)
-        other = os.path.join(OUT_ROOT, a.cases_from, "outputs")
+        other = os.path.join(TUNE_ROOT if tune else OUT_ROOT, a.cases_from, "outputs")
         cases = [c for c in cases if os.path.exists(c["output"]) and os.path.exists(os.path.join(other, os.path.basename(c["output"])))]
         print("scoring %d cases that both runs generated" % len(cases), flush=True)
     RM = load_metrics()
@@ -329,19 +378,24 @@ def main():
         c["correct"] = c["predicted"] == c["kind"]
         c["predicted_if_nothing_drawn"] = P.DEFECTS[int(p0)]
     # both depend only on the classifier / on the pack's VAE and contextNorm flag: cached under runs/ by their hashes
-    key = os.path.join(HERE, "runs", "clf-ceiling-%s.json" % sha256_12(clf_path))
-    if not os.path.exists(key):
-        json.dump(clf_ceiling(net, ev), open(key, "w"))
-    ceiling, ceiling_trimap, n_ceiling = json.load(open(key))
     man = json.load(open(os.path.join(a.pack, "defect-studio.json")))
-    key = os.path.join(HERE, "runs", "vae-psnr-%s-%s-%d.json" % (man["files"]["vae_encoder/model.onnx"]["sha256"][:12],
-                                                               man["files"]["vae_decoder/model.onnx"]["sha256"][:12],
-                                                               bool(man.get("contextNorm"))))
-    if not os.path.exists(key):
-        json.dump(vae_psnr(a.pack, ev), open(key, "w"))
-    psnrs, norm = json.load(open(key))
-    for i, r in enumerate(ev):
-        r["vae_psnr"] = psnrs[i]
+    if tune:  # the ceiling and the VAE PSNR are evaluation-set figures
+        ceiling = ceiling_trimap = float("nan"); n_ceiling = 0
+        norm = bool(man.get("contextNorm"))
+        ev = []
+    else:
+        key = os.path.join(HERE, "runs", "clf-ceiling-%s.json" % sha256_12(clf_path))
+        if not os.path.exists(key):
+            json.dump(clf_ceiling(net, ev), open(key, "w"))
+        ceiling, ceiling_trimap, n_ceiling = json.load(open(key))
+        key = os.path.join(HERE, "runs", "vae-psnr-%s-%s-%d.json" % (man["files"]["vae_encoder/model.onnx"]["sha256"][:12],
+                                                                   man["files"]["vae_decoder/model.onnx"]["sha256"][:12],
+                                                                   bool(man.get("contextNorm"))))
+        if not os.path.exists(key):
+            json.dump(vae_psnr(a.pack, ev), open(key, "w"))
+        psnrs, norm = json.load(open(key))
+        for i, r in enumerate(ev):
+            r["vae_psnr"] = psnrs[i]
 
     def summary(cs, evs):
         keep = [abs(c["chroma_excess"]) for c in cs if c["kind"] in KEEP_COLOUR]
@@ -357,10 +411,11 @@ def main():
                 "vae_psnr_db": round(float(np.mean([r["vae_psnr"] for r in evs])), 2) if evs else None,
                 "photos": len(evs)}
 
-    mats = sorted({r["material"] for r in ev})
+    mats = sorted({c["material"] for c in cases})
     res = {"pack": os.path.relpath(os.path.abspath(a.pack), ROOT) if os.path.abspath(a.pack).startswith(ROOT) else a.pack,
            "context_norm": norm, "generation": gen_info, "scored_without_generation": bool(a.skip_gen),
            "overall": summary(cases, ev),
+           "case_set": a.case_set, "settings_given": a.set,
            "per_material": {m: summary([c for c in cases if c["material"] == m], [r for r in ev if r["material"] == m]) for m in mats},
            "per_type": {k: summary([c for c in cases if c["kind"] == k], []) for k in PROMPT},
            "classifier_ceiling_on_rendered_eval_defects": {"accuracy": round(ceiling, 3), "in_trimap": round(ceiling_trimap, 3),
@@ -371,7 +426,7 @@ def main():
            "cases": [{k: (round(v, 3) if isinstance(v, float) else v) for k, v in c.items() if k not in ("input", "trimap", "output")}
                      for c in cases]}
     json.dump(res, open(os.path.join(out, a.json_name), "w"), indent=1)
-    if not a.cases_from:
+    if not a.cases_from and not tune:
         grid(out, ev, cases)
     print(json.dumps({k: res[k] for k in ("overall", "per_material", "per_type", "classifier_ceiling_on_rendered_eval_defects", "generation")}, indent=1))
 

@@ -186,9 +186,11 @@ def export_pack(a, out, te, un, base_arch, base_sha, w2i, n_old, meta, stats):
     extra = {k: bm[k] for k in ("resolution", "latentScale", "previewMatrix", "previewBias", "defaults") if k in bm}
     extra.update(name=a.name_text, description="Fine-tuned from %s on %d examples (%s); see MODEL.md." % (
         bm.get("id"), meta["summary"]["examples"], ", ".join(meta["summary"]["perDefect"])), contextNorm=bool(bm.get("contextNorm")))
+    # the base's presets (plain prompts or {"prompt": ..., settings} objects) are kept as they are
     presets = list(bm.get("promptPresets", []))
+    have = {(q if isinstance(q, str) else q["prompt"]).strip().lower() for q in presets}
     for p in meta["presets"]:
-        if p not in presets:
+        if p.strip().lower() not in have:
             presets.insert(0, p)
     write_manifest(out, a.id, extra, presets)
 

@@ -84,11 +84,24 @@ new = json.load(open(exported))
 man = json.load(open(shipped))
 recipe, step = ck.get("recipe", "v2"), int(ck.get("step", 0))
 files = man.pop("files")
+old_presets = {(p if isinstance(p, str) else p["prompt"]): p for p in man.get("promptPresets", [])}
 for k in ("latentScale", "previewMatrix", "previewBias", "defaults", "promptPresets", "contextNorm"):
     if k in new:
         man[k] = new[k]
     else:
         man.pop(k, None)
+# a preset's own settings ({"prompt": ..., "guidance": 4}) are kept for the same prompt (measured on the model
+# they were chosen for: re-check them on the new one, MODEL.md 'per-preset settings')
+carried = []
+def carry(p):
+    q = old_presets.get(p) if isinstance(p, str) else None
+    if isinstance(q, dict):
+        carried.append(p)
+        return q
+    return p
+man["promptPresets"] = [carry(p) for p in man.get("promptPresets", [])]
+if carried:
+    print("  kept the per-preset settings of %s (chosen on the previous model: re-measure them)" % ", ".join(carried))
 man["name"] = name or "DefectStudio surfaces %s (built-in)" % recipe
 man["description"] = desc or (
     "Small latent diffusion model: v1's VAE; UNet and text encoder (%d-word vocabulary) trained further on defects "

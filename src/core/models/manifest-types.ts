@@ -1,4 +1,4 @@
-import type { PackDefaults } from '../settings';
+import type { PackDefaults, PromptPresetEntry } from '../settings';
 
 /** The ONNX models of a pack, one folder each (`unet/model.onnx`, ...). */
 export type PackModelName = 'unet' | 'controlnet' | 'text_encoder' | 'vae_encoder' | 'vae_decoder';
@@ -48,8 +48,11 @@ export interface PackManifest {
    * is mid grey before the VAE, and the generation is scaled back after decoding. Default false.
    */
   contextNorm?: boolean;
-  /** Prompt presets shown in the UI. */
-  promptPresets: string[];
+  /**
+   * Prompt presets shown in the UI: prompts, or `{"prompt": ..., "guidance": 4, ...}` with the preset's own
+   * settings, used whenever the prompt is that preset's (src/core/settings: defaultSettings, presetPrompts).
+   */
+  promptPresets: PromptPresetEntry[];
   /** Overrides of the reference settings (keys and ranges: src/core/settings, PACK_SETTING_KEYS). */
   defaults?: PackDefaults;
   /** Tokenizer kind: 'clip-bpe' (tokenizer/vocab.json + merges.txt) or 'word-level' (tokenizer/tokenizer.json). */

@@ -2,7 +2,7 @@
 import { PackError } from './errors';
 import type { PackManifest, PackModelName } from './manifest-types';
 import { sha256Hex } from './sha256';
-import { SettingsError, parsePackDefaults } from '../settings';
+import { SettingsError, parsePackDefaults, parsePromptPresets } from '../settings';
 
 export const MANIFEST_FILE = 'defect-studio.json';
 /** The model folders a pack may have (PackModelName). */
@@ -62,9 +62,6 @@ export function parseManifest(text: string): PackManifest {
   if (m.previewBias !== undefined && (!Array.isArray(m.previewBias) || m.previewBias.length !== 3)) {
     fail('previewBias', '3 numbers', m.previewBias);
   }
-  if (!Array.isArray(m.promptPresets) || !m.promptPresets.every((p) => typeof p === 'string')) {
-    fail('promptPresets', 'a list of strings', m.promptPresets);
-  }
   if (m.contextNorm !== undefined && typeof m.contextNorm !== 'boolean') fail('contextNorm', 'true or false', m.contextNorm);
   if (m.tokenizer !== 'clip-bpe' && m.tokenizer !== 'word-level') fail('tokenizer', '"clip-bpe" or "word-level"', m.tokenizer);
   if (m.defaults !== undefined) {
@@ -77,6 +74,15 @@ export function parseManifest(text: string): PackManifest {
       const p = e.problems[0];
       throw new PackError(`invalid manifest field "defaults${p.key ? `.${p.key}` : ''}"`, { file: MANIFEST_FILE, expected: p.expected, found: p.found });
     }
+  }
+  // Plain prompts, or prompts with their own settings (the keys and ranges of `defaults`, checked merged over them).
+  try {
+    m.promptPresets = parsePromptPresets(m.promptPresets, (m.defaults as ReturnType<typeof parsePackDefaults> | undefined) ?? {});
+  } catch (e) {
+    if (!(e instanceof SettingsError)) throw e;
+    const p = e.problems[0];
+    const field = String(p.key).startsWith('promptPresets') ? String(p.key) : 'promptPresets';
+    throw new PackError(`invalid manifest field "${field}"`, { file: MANIFEST_FILE, expected: p.expected, found: p.found });
   }
   const files = m.files;
   if (typeof files !== 'object' || files === null || Array.isArray(files)) fail('files', 'an object', files);

@@ -5,9 +5,10 @@
  *
  *   import { defaultSettings, parseSettingText, parseSettingsObject, validateSettings, toGenerationSettings } from '../core/settings';
  *
- *   // 1. defaults: the reference values, the context-margin rule and the pack's `defaults` (already
- *   //    validated by parseManifest), in that order of precedence from low to high
- *   const base = defaultSettings(pack.manifest);
+ *   // 1. defaults: the reference values, the context-margin rule, the pack's `defaults` and, when the
+ *   //    prompt is one of the pack's `promptPresets`, that preset's own settings (all validated by
+ *   //    parseManifest), in that order of precedence from low to high
+ *   const base = defaultSettings(pack.manifest, prompt);
  *   // 2. what the user set: from text (`--steps 30`, `steps=30`) or from a JSON object
  *   const user = { steps: parseSettingText('steps', '30'), ...parseSettingsObject(jobLineJson) };
  *   // 3. merge and check with the one set of ranges (SETTING_FIELDS); messages name the field

@@ -11,7 +11,10 @@ import {
   fromGenerationSettings,
   packDefaultValues,
   parsePackDefaults,
+  parsePromptPresets,
   parseSettingText,
+  presetFor,
+  presetPrompts,
   parseSettingsObject,
   settingsToArgs,
   toGenerationSettings,
@@ -48,6 +51,52 @@ describe('settings defaults', () => {
     const v = { ...packDefaultValues(builtinLike), steps: 10, guidance: 3 };
     expect(differingFromPack(v, builtinLike)).toEqual(['steps', 'guidance']);
     expect(differingFromPack(packDefaultValues(builtinLike), builtinLike)).toEqual([]);
+  });
+
+  it('a prompt preset\'s own settings override the pack defaults for that prompt only', () => {
+    const pack = {
+      ...builtinLike,
+      promptPresets: ['a scratch', { prompt: 'a color spot', guidance: 4, latentEditStart: 0.6 }, { prompt: 'a fold', guidance: 9 }],
+    };
+    expect(presetPrompts(pack)).toEqual(['a scratch', 'a color spot', 'a fold']);
+    expect(defaultSettings(pack, 'a color spot')).toMatchObject({ guidance: 4, latentEditStart: 0.6, steps: 25, pixelEditStart: 0.9 });
+    // the same preset however it is spaced or capitalised; any other prompt, or none, gets the pack's defaults
+    expect(defaultSettings(pack, '  A  Color spot ').guidance).toBe(4);
+    expect(defaultSettings(pack, 'a fold').guidance).toBe(9);
+    expect(defaultSettings(pack, 'a scratch').guidance).toBe(7);
+    expect(defaultSettings(pack, 'a color spot on wood').guidance).toBe(7);
+    expect(defaultSettings(pack).guidance).toBe(7);
+    expect(presetFor(pack, 'a scratch')).toEqual({ prompt: 'a scratch', settings: {} });
+    // "differs from the model" is judged against the prompt's defaults
+    expect(differingFromPack({ ...packDefaultValues(pack), guidance: 4, latentEditStart: 0.6 }, pack, 'a color spot')).toEqual([]);
+    expect(differingFromPack(packDefaultValues(pack), pack, 'a color spot')).toEqual(['guidance', 'latentEditStart']);
+  });
+
+  it('prompt presets: plain strings still parse; a bad preset is one clear error naming it', () => {
+    expect(parsePromptPresets(['a scratch', 'a dent'])).toEqual(['a scratch', 'a dent']);
+    expect(parsePromptPresets([{ prompt: 'a dent', guidance: 5 }])).toEqual([{ prompt: 'a dent', guidance: 5 }]);
+    const err = (raw: unknown, defaults = {}) => {
+      try {
+        parsePromptPresets(raw, defaults);
+      } catch (e) {
+        expect(e).toBeInstanceOf(SettingsError);
+        return (e as SettingsError).message;
+      }
+      return 'no error';
+    };
+    expect(err(['a scratch', { prompt: 'a dent', guidance: 45 }])).toBe('promptPresets[1].guidance must be a number from 0 to 30, got 45');
+    expect(err([{ prompt: 'a dent', strength: 0.5 }])).toMatch(/^promptPresets\[0\]: unknown setting "strength"/);
+    expect(err([{ prompt: 'a dent', prompt2: 1 }])).toMatch(/unknown setting "prompt2"/);
+    expect(err([{ prompt: 'a dent', seed: 3 }])).toMatch(/unknown setting "seed"/); // pack settings only
+    expect(err([{ guidance: 4 }])).toBe('promptPresets[0].prompt must be a prompt, got nothing');
+    expect(err([{ prompt: '  ', guidance: 4 }])).toMatch(/^promptPresets\[0\]\.prompt must be a non-empty text/);
+    expect(err(['a dent', 3])).toMatch(/^promptPresets\[1\] must be a prompt or/);
+    expect(err(['a dent', { prompt: 'A dent', guidance: 4 }])).toMatch(/^promptPresets\[1\] must be a prompt no other preset has/);
+    expect(err('a dent')).toMatch(/^promptPresets must be a list/);
+    // merged over the pack's defaults, the stages must still be in order
+    expect(err([{ prompt: 'a dent', latentEditStart: 0.95 }], { pixelEditStart: 0.9 })).toBe(
+      'promptPresets[0].latentEditStart must not be after defaults.pixelEditStart: 0.95 > 0.9',
+    );
   });
 
   it('every scheduler name of the registry has a factory', () => {

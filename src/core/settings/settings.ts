@@ -60,10 +60,24 @@ export type PackSettingKey = (typeof PACK_SETTING_KEYS)[number];
 /** A pack's `defaults` in `defect-studio.json`: any subset of the pack settings. */
 export type PackDefaults = Partial<Pick<SettingValues, PackSettingKey>>;
 
+/**
+ * One entry of a pack's `promptPresets` as written in `defect-studio.json`: a prompt (`"a scratch"`), or a prompt
+ * with its own settings (`{"prompt": "a color spot", "guidance": 4}`: pack settings only, the same keys and ranges
+ * as `defaults`). A preset's settings override the pack's `defaults` whenever the prompt is that preset's.
+ */
+export type PromptPresetEntry = string | ({ prompt: string } & PackDefaults);
+
+/** A prompt preset, normalised: its prompt and its settings ({} for a plain-string preset). */
+export interface PromptPreset {
+  prompt: string;
+  settings: PackDefaults;
+}
+
 /** What the defaults need to know of a pack (a `PackManifest` is one). */
 export interface PackSettingsSource {
   resolution: number;
   defaults?: PackDefaults;
+  promptPresets?: readonly PromptPresetEntry[];
 }
 
 // ---- the nested form the pipeline, the worker and the records take
@@ -183,26 +197,63 @@ export function contextMarginFor(resolution: number): number {
   return Math.round(resolution / 4);
 }
 
-/** Every setting for a pack: the reference values, the margin rule, then the pack's `defaults`. */
-export function defaultSettings(pack?: PackSettingsSource | null): SettingValues {
+/**
+ * Every setting for a pack, from low to high precedence: the reference values, the margin rule, the pack's
+ * `defaults`, then, when `prompt` is one of the pack's prompt presets (samePrompt), that preset's settings.
+ * What a user sets explicitly (a UI field, a CLI option, a job-line key) is merged over this by the caller.
+ */
+export function defaultSettings(pack?: PackSettingsSource | null, prompt?: string): SettingValues {
   const base: SettingValues = { ...REFERENCE_SETTINGS, contextMargin: contextMarginFor(pack?.resolution ?? REFERENCE_RESOLUTION) };
-  const d = pack?.defaults ?? {};
-  for (const k of PACK_SETTING_KEYS) if (d[k] !== undefined) (base as unknown as Record<string, unknown>)[k] = d[k];
+  const preset = prompt === undefined ? null : presetFor(pack, prompt);
+  for (const d of [pack?.defaults ?? {}, preset?.settings ?? {}]) {
+    for (const k of PACK_SETTING_KEYS) if (d[k] !== undefined) (base as unknown as Record<string, unknown>)[k] = d[k];
+  }
   return base;
 }
 
-/** The pack settings only (what "Reset to the model's defaults" sets). */
-export function packDefaultValues(pack?: PackSettingsSource | null): Pick<SettingValues, PackSettingKey> {
-  const all = defaultSettings(pack);
+/** The pack settings only (what "Reset to the model's defaults" sets), for `prompt` when given (its preset's settings). */
+export function packDefaultValues(pack?: PackSettingsSource | null, prompt?: string): Pick<SettingValues, PackSettingKey> {
+  const all = defaultSettings(pack, prompt);
   const out = {} as Record<string, unknown>;
   for (const k of PACK_SETTING_KEYS) out[k] = all[k];
   return out as Pick<SettingValues, PackSettingKey>;
 }
 
-/** The pack settings whose value differs from the pack's default. */
-export function differingFromPack(values: Pick<SettingValues, PackSettingKey>, pack?: PackSettingsSource | null): PackSettingKey[] {
-  const d = packDefaultValues(pack);
+/** The pack settings whose value differs from the pack's default (for `prompt`: with its preset's settings). */
+export function differingFromPack(values: Pick<SettingValues, PackSettingKey>, pack?: PackSettingsSource | null, prompt?: string): PackSettingKey[] {
+  const d = packDefaultValues(pack, prompt);
   return PACK_SETTING_KEYS.filter((k) => !Object.is(values[k], d[k]));
+}
+
+// ---- prompt presets
+
+/** One spelling of a prompt for matching presets: trimmed, runs of white space as one space, lower case. */
+function promptKey(prompt: string): string {
+  return prompt.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/** Whether two prompts name the same preset ("A color  spot " is "a color spot"). */
+export function samePrompt(a: string, b: string): boolean {
+  return promptKey(a) === promptKey(b);
+}
+
+/** A pack's presets, normalised (plain strings get no settings). */
+export function promptPresetList(pack?: PackSettingsSource | null): PromptPreset[] {
+  return (pack?.promptPresets ?? []).map((p) => {
+    if (typeof p === 'string') return { prompt: p, settings: {} };
+    const { prompt, ...settings } = p;
+    return { prompt, settings };
+  });
+}
+
+/** The presets' prompts, in the pack's order (the UI's preset list). */
+export function presetPrompts(pack?: PackSettingsSource | null): string[] {
+  return promptPresetList(pack).map((p) => p.prompt);
+}
+
+/** The pack's preset whose prompt is `prompt` (samePrompt), or null. */
+export function presetFor(pack: PackSettingsSource | null | undefined, prompt: string): PromptPreset | null {
+  return promptPresetList(pack).find((p) => samePrompt(p.prompt, prompt)) ?? null;
 }
 
 // ---- validation
@@ -361,6 +412,51 @@ export function parsePackDefaults(raw: unknown): PackDefaults {
     if (typeof k === 'number' && Number.isInteger(k) && k >= 1 && k % 2 === 1) raw = { ...rest, dilationPx: ((k - 1) / 2) * 8 };
   }
   return parseSettingsObject(raw, { allowed: PACK_SETTING_KEYS, name: (k) => `defaults.${k}`, what: 'defaults' }) as PackDefaults;
+}
+
+/**
+ * A pack's `promptPresets`: a list of prompts (non-empty texts) or `{"prompt": ..., <pack setting>: ...}` objects,
+ * each setting checked with the ranges of `defaults`. Two presets may not share a prompt (samePrompt). `defaults`
+ * (already parsed) is the pack's: a preset's settings merged over it must still validate (e.g. latent blending
+ * not after pixel blending). Throws SettingsError; problem keys read `promptPresets[6].guidance`.
+ */
+export function parsePromptPresets(raw: unknown, defaults: PackDefaults = {}): PromptPresetEntry[] {
+  const bad = (key: string, expected: string, found: unknown): never => {
+    const f = showValue(found);
+    throw new SettingsError([{ key, expected, found: f, message: `${key} must be ${expected}, got ${f}` }]);
+  };
+  if (!Array.isArray(raw)) bad('promptPresets', 'a list of prompts or {"prompt": ..., settings} objects', raw);
+  const seen = new Set<string>();
+  return (raw as unknown[]).map((entry, i) => {
+    const at = `promptPresets[${i}]`;
+    let prompt: unknown = entry;
+    let out: PromptPresetEntry;
+    if (typeof entry === 'string') out = entry;
+    else if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) {
+      const { prompt: p, ...rest } = entry as Record<string, unknown>;
+      prompt = p;
+      if (!('prompt' in entry)) bad(`${at}.prompt`, 'a prompt', undefined);
+      // problem keys name the manifest field: promptPresets[i].guidance (defaults.pixelEditStart for the pack's own)
+      const field = (k: string, own: boolean) => (own ? `${at}.${k}` : `defaults.${k}`);
+      let settings: PackDefaults;
+      try {
+        settings = parseSettingsObject(rest, { allowed: PACK_SETTING_KEYS, name: (k) => field(k, true), what: at }) as PackDefaults;
+      } catch (e) {
+        if (!(e instanceof SettingsError)) throw e;
+        throw new SettingsError(e.problems.map((q) => ({ ...q, key: field(String(q.key), true) })));
+      }
+      const merged = validateSettings({ ...defaults, ...settings }, (k) => field(k, k in settings));
+      if (merged.length) throw new SettingsError(merged.map((q) => ({ ...q, key: field(String(q.key), true) })));
+      out = { prompt: p as string, ...settings };
+    } else return bad(at, 'a prompt or a {"prompt": ..., settings} object', entry);
+    if (typeof prompt !== 'string' || prompt.trim() === '' || prompt.length > 2000) {
+      bad(typeof entry === 'string' ? at : `${at}.prompt`, 'a non-empty text of at most 2000 characters', prompt);
+    }
+    const key = promptKey(prompt as string);
+    if (seen.has(key)) bad(at, 'a prompt no other preset has', prompt);
+    seen.add(key);
+    return out;
+  });
 }
 
 // ---- conversions

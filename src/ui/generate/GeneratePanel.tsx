@@ -1,5 +1,5 @@
 // The generation side panel: model, prompt and settings, Generate/Stop, progress, results, export.
-import { useEffect, useId, useRef } from 'react';
+import { useEffect, useId, useMemo, useRef } from 'react';
 import { thumbnails } from './buffers';
 import {
   resetToModelDefaults,
@@ -12,15 +12,25 @@ import {
   type RunState,
   type SettingsState,
 } from './stores';
-import { PACK_SETTING_KEYS, numericRange, SCHEDULERS, SCHEDULER_NAMES, SETTING_FIELDS, packDefaultValues, type PackSettingKey, type SchedulerName, type SettingKey } from '../../core/settings';
+import {
+  PACK_SETTING_KEYS,
+  numericRange,
+  SCHEDULERS,
+  SCHEDULER_NAMES,
+  SETTING_FIELDS,
+  packDefaultValues,
+  presetFor,
+  presetPrompts,
+  type PackSettingKey,
+  type SchedulerName,
+  type SettingKey,
+} from '../../core/settings';
 import { useGeneration } from './context';
 import { editor, useImageRevision } from '../editorInstance';
 import { packProgressLine } from '../packProgress';
 import { UnknownPromptWords } from './PromptWords';
 import { ModelList } from '../models/ModelLibrary';
 import { CommandButton } from '../CommandButton';
-
-const NO_PRESETS: string[] = [];
 
 
 /** Marks a pack setting whose value differs from the loaded model's default. */
@@ -77,7 +87,7 @@ function ModelDefaults() {
   const s = useSettings();
   const differing = settingsDifferingFromModel(s);
   if (!s.pack) return null;
-  const d = packDefaultValues(s.pack);
+  const d = packDefaultValues(s.pack, s.prompt);
   const show = (v: unknown) => (typeof v === 'boolean' ? (v ? 'on' : 'off') : typeof v === 'number' && !Number.isFinite(v) ? 'empty' : String(v));
   return (
     <div className="ds-field ds-col" data-testid="model-defaults">
@@ -144,7 +154,10 @@ function ModelSection() {
 
 function PromptSection() {
   const s = useSettings();
-  const presets = useModel((m) => m.manifest?.promptPresets ?? NO_PRESETS);
+  const manifest = useModel((m) => m.manifest);
+  const presets = useMemo(() => presetPrompts(manifest), [manifest]);
+  const preset = manifest ? presetFor(manifest, s.prompt) : null;
+  const presetSettings = preset ? (Object.keys(preset.settings) as PackSettingKey[]) : [];
   const ids = { prompt: useId(), preset: useId(), neg: useId(), seed: useId(), rnd: useId(), ada: useId() };
   return (
     <section aria-label="Prompt and settings" className="ds-section">
@@ -156,7 +169,7 @@ function PromptSection() {
       {presets.length > 0 && (
         <div className="ds-field">
           <label htmlFor={ids.preset}>Preset</label>
-          <select id={ids.preset} value={presets.includes(s.prompt) ? s.prompt : ''} onChange={(e) => e.target.value && s.set({ prompt: e.target.value })}>
+          <select id={ids.preset} value={preset?.prompt ?? ''} onChange={(e) => e.target.value && s.set({ prompt: e.target.value })}>
             <option value="">—</option>
             {presets.map((p) => (
               <option key={p} value={p}>
@@ -164,6 +177,11 @@ function PromptSection() {
               </option>
             ))}
           </select>
+          {presetSettings.length > 0 && (
+            <span className="ds-muted" data-testid="preset-settings" title="The preset's own settings; a setting you change yourself wins">
+              Preset settings: {presetSettings.map((k) => `${SETTING_FIELDS[k].label} ${String(preset!.settings[k])}`).join(', ')}
+            </span>
+          )}
         </div>
       )}
       <div className="ds-field ds-col">

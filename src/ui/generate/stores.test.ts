@@ -75,4 +75,37 @@ describe('settings store', () => {
     expect([s.steps, s.guidance, s.scheduler]).toEqual([25, 3, 'euler']);
     expect(s.userSet).toEqual(['guidance']);
   });
+
+  it('a preset\'s own settings follow the prompt (chosen or typed); a setting the user set wins; reset uses the prompt\'s', async () => {
+    const st = await loadPage();
+    const m = {
+      id: 'p', resolution: 256, defaults: { steps: 25, guidance: 7, latentEditStart: 0.52 },
+      promptPresets: ['a scratch', { prompt: 'a color spot', guidance: 4, latentEditStart: 0.6 }],
+    } as unknown as PackManifest;
+    st.applyPackDefaults(m);
+    let s = st.useSettings.getState();
+    expect([s.prompt, s.guidance, s.latentEditStart]).toEqual(['a scratch', 7, 0.52]);
+    s.set({ prompt: 'a color spot' }); // the preset list sets the prompt
+    s = st.useSettings.getState();
+    expect([s.guidance, s.latentEditStart, s.steps]).toEqual([4, 0.6, 25]);
+    expect(st.settingsDifferingFromModel(s)).toEqual([]);
+    expect(st.settingsToRequest(s, 1)).toMatchObject({ prompt: 'a color spot', guidance: 4, stages: { latentEditStart: 0.6, pixelEditStart: 0.9 } });
+    s.set({ prompt: 'a color spot on wood' }); // not a preset: the pack's defaults again
+    s = st.useSettings.getState();
+    expect([s.guidance, s.latentEditStart]).toEqual([7, 0.52]);
+    s.set({ guidance: 6 }); // the user's own value wins over any preset
+    st.useSettings.getState().set({ prompt: 'A color spot' });
+    s = st.useSettings.getState();
+    expect([s.guidance, s.latentEditStart]).toEqual([6, 0.6]);
+    expect(st.settingsDifferingFromModel(s)).toEqual(['guidance']);
+    expect(st.settingsToRequest(s, 1)).toMatchObject({ guidance: 6, stages: { latentEditStart: 0.6 } });
+    st.resetToModelDefaults();
+    s = st.useSettings.getState();
+    expect([s.guidance, s.latentEditStart, s.userSet.includes('guidance')]).toEqual([4, 0.6, false]);
+    // a reload with the preset prompt stored: the preset's settings again once the pack is loaded
+    const again = await loadPage();
+    again.applyPackDefaults(m);
+    s = again.useSettings.getState();
+    expect([s.prompt, s.guidance, s.latentEditStart]).toEqual(['A color spot', 4, 0.6]);
+  });
 });

@@ -11,6 +11,7 @@ import {
   differingFromPack,
   packDefaultValues,
   parseSettingsObject,
+  presetPrompts,
   toGenerationSettings,
   type PackSettingKey,
   type PackSettingsSource,
@@ -20,7 +21,8 @@ import {
 
 // ---- settings the user edits
 // Values, defaults and ranges come from src/core/settings. A field the user set is remembered (here and in
-// localStorage) and never replaced by a pack's defaults; the other fields follow the loaded pack.
+// localStorage) and never replaced by a pack's defaults; the other fields follow the loaded pack and the prompt:
+// when the prompt is one of the pack's presets, that preset's own settings (defaultSettings(pack, prompt)).
 export interface SettingsState extends SettingValues {
   randomSeed: boolean;
   backend: BackendSetting;
@@ -89,31 +91,40 @@ export const useSettings = create<SettingsState>((set, get) => ({
     const touched = Object.keys(patch).filter((k): k is SettingKey => (SETTING_KEYS as string[]).includes(k));
     const userSet = [...new Set([...get().userSet, ...touched])];
     set({ ...patch, userSet });
+    // A new prompt (typed or chosen from the presets): the pack settings the user has not set follow its preset.
+    if (patch.prompt !== undefined && get().pack) followPackDefaults(get().pack);
     persist(get());
   },
 }));
 
-/** A pack loaded: its defaults fill every field the user has not set; the user's values stay. */
-export function applyPackDefaults(m: PackManifest) {
+/**
+ * Every pack setting the user has not set takes the pack's default for the current prompt (the pack's `defaults`,
+ * then the prompt's preset settings when the prompt is a preset); `pack` becomes the store's pack.
+ */
+function followPackDefaults(pack: PackSettingsSource | null, patch: Partial<SettingValues> = {}) {
   const s = useSettings.getState();
-  const defaults = defaultSettings(m);
-  const patch: Partial<SettingValues> = {};
-  for (const k of SETTING_KEYS) if (!s.userSet.includes(k)) (patch as Record<string, unknown>)[k] = defaults[k];
-  if (!s.userSet.includes('prompt')) patch.prompt = m.promptPresets[0] ?? '';
-  useSettings.setState({ ...patch, pack: m });
+  const defaults = defaultSettings(pack, patch.prompt ?? s.prompt);
+  for (const k of SETTING_KEYS) if (k !== 'prompt' && !s.userSet.includes(k)) (patch as Record<string, unknown>)[k] = defaults[k];
+  useSettings.setState({ ...patch, pack });
 }
 
-/** "Reset to the model's defaults": every pack setting back to the loaded pack's value, no longer the user's. */
+/** A pack loaded: its defaults (for the prompt) fill every field the user has not set; the user's values stay. */
+export function applyPackDefaults(m: PackManifest) {
+  const s = useSettings.getState();
+  followPackDefaults(m, s.userSet.includes('prompt') ? {} : { prompt: presetPrompts(m)[0] ?? '' });
+}
+
+/** "Reset to the model's defaults": every pack setting back to the loaded pack's value for the prompt, no longer the user's. */
 export function resetToModelDefaults() {
   const s = useSettings.getState();
   const keys = new Set<SettingKey>(PACK_SETTING_KEYS);
-  useSettings.setState({ ...packDefaultValues(s.pack), userSet: s.userSet.filter((k) => !keys.has(k)) });
+  useSettings.setState({ ...packDefaultValues(s.pack, s.prompt), userSet: s.userSet.filter((k) => !keys.has(k)) });
   persist(useSettings.getState());
 }
 
-/** The pack settings whose value differs from the loaded pack's defaults. */
+/** The pack settings whose value differs from the loaded pack's defaults for the prompt. */
 export function settingsDifferingFromModel(s: SettingsState): PackSettingKey[] {
-  return s.pack ? differingFromPack(s, s.pack) : [];
+  return s.pack ? differingFromPack(s, s.pack, s.prompt) : [];
 }
 
 export function settingsToRequest(s: SettingsState, seed: number): GenerateSettings {
