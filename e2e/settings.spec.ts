@@ -112,8 +112,10 @@ test.describe('settings', () => {
     await expect(field(page, 'Guidance')).toHaveValue('7');
   });
 
-  // Without and with context normalisation (manifest contextNorm: the built-in model has it from v2 on).
-  for (const contextNorm of [false, true]) test(`same result everywhere: the browser on WASM and the CLI with --backend wasm give identical bytes${contextNorm ? ' (contextNorm)' : ''}`, async ({ page }) => {
+  // Without and with context normalisation (manifest contextNorm: the built-in model has it from v2 on), and with
+  // a prompt preset that has its own settings, chosen from the preset list in the app and given as --prompt to the CLI.
+  for (const variant of ['plain', 'contextNorm', 'preset'] as const) test(`same result everywhere: the browser on WASM and the CLI with --backend wasm give identical bytes${variant === 'plain' ? '' : ` (${variant})`}`, async ({ page }) => {
+    const contextNorm = variant === 'contextNorm';
     test.setTimeout(300_000); // a model load, a generation and a CLI run (tsx start, WASM session)
     // One pack folder for both: tiny-builtin whose defaults name DPM-Solver++ (the app used to ignore a
     // pack's scheduler) at resolution 32 (the app used a 32 px context margin, the CLI resolution / 4).
@@ -123,6 +125,8 @@ test.describe('settings', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(pack, 'defect-studio.json'), 'utf8'));
     manifest.defaults = { ...manifest.defaults, scheduler: 'dpmpp-2m' };
     if (contextNorm) manifest.contextNorm = true;
+    const presetSettings = { guidance: 4, latentEditStart: 0.4 };
+    if (variant === 'preset') manifest.promptPresets = ['a hazelnut with a hole', { prompt: 'a metal surface with a scratch', ...presetSettings }];
     fs.writeFileSync(path.join(pack, 'defect-studio.json'), JSON.stringify(manifest));
     await page.route(
       (u) => u.pathname.startsWith('/test-packs/same/'),
@@ -141,11 +145,23 @@ test.describe('settings', () => {
       await openSample(page);
       await paintDefect(page);
       // What the user sets; everything else is the pack's defaults, in the app and in the CLI.
-      const user = { prompt: 'a metal surface with a scratch', seed: 7, steps: 6, guidance: 4 };
-      await page.getByRole('textbox', { name: 'Prompt' }).fill(user.prompt);
+      // preset: the user picks the preset (its guidance and latent start are not the user's), sets seed and steps
+      const user: Record<string, string | number> =
+        variant === 'preset' ? { prompt: 'a metal surface with a scratch', seed: 7, steps: 6 } : { prompt: 'a metal surface with a scratch', seed: 7, steps: 6, guidance: 4 };
+      if (variant === 'preset') {
+        await expect(field(page, 'Guidance')).toHaveValue('7.5'); // the pack's default for its first preset
+        await page.getByLabel('Preset', { exact: true }).selectOption(String(user.prompt));
+        await expect(page.getByRole('textbox', { name: 'Prompt' })).toHaveValue(String(user.prompt));
+        await expect(field(page, 'Guidance')).toHaveValue('4');
+        await expect(field(page, 'Latent blending from')).toHaveValue('0.4');
+        await expect(page.getByTestId('preset-settings')).toHaveText('Preset settings: Guidance 4, Latent blending from 0.4');
+        await expect(page.getByTestId('settings-differing')).toHaveText("All settings are the model's defaults.");
+      } else {
+        await page.getByRole('textbox', { name: 'Prompt' }).fill(String(user.prompt));
+      }
       await setField(page, 'Seed', String(user.seed));
       await setField(page, 'Steps', String(user.steps));
-      await setField(page, 'Guidance', String(user.guidance));
+      if (user.guidance !== undefined) await setField(page, 'Guidance', String(user.guidance));
       await page.getByRole('button', { name: 'Generate' }).click();
       await expect(page.getByRole('button', { name: 'Export', exact: true })).toBeVisible({ timeout: 90_000 });
 
@@ -164,6 +180,7 @@ test.describe('settings', () => {
       const record = JSON.parse(files.get('Brushed_metal_record.json')!.toString('utf8'));
       expect(record.backend).toBe('wasm');
       expect(record.settings).toMatchObject({ steps: 6, guidance: 4, scheduler: 'dpmpp-2m', contextMargin: 8 });
+      expect(record.settings.latentEditStart).toBe(variant === 'preset' ? 0.4 : 0.52);
 
       fs.writeFileSync(path.join(dir, 'photo.png'), zip['brushed_metal/train/good/000.png']);
       fs.writeFileSync(path.join(dir, 'trimap.png'), files.get('Brushed_metal_trimap.png')!);

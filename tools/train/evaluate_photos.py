@@ -123,7 +123,7 @@ def prepare(out):
 TRAIN_SEED = 7_100_011
 
 
-def prepare_train(out, per_type):
+def prepare_train(out, per_type, types=None):
     """A TUNING case set on TRAINING photos (photos.split()'s train records; never the evaluation photos), for
     choosing generation settings without tuning on the evaluation set: per_type cases of every type, the same
     trimap script, the centre-square crop; only photos of a named material (not "other": 243 of the 547 training
@@ -136,9 +136,11 @@ def prepare_train(out, per_type):
     kinds = list(PROMPT)
     recs, cases = [], []
     for j in range(per_type * len(kinds)):
+        k = kinds[j % len(kinds)]
+        if types and k not in types:  # a subset of the types: the same cases as in the full set
+            continue
         r = dict(tr[int(order[j])])
         recs.append(r)
-        k = kinds[j % len(kinds)]
         ip = os.path.join(out, "inputs", "%03d.png" % j)
         if not os.path.exists(ip):
             Image.fromarray(PH.eval_crop(PH.load_photo(r))).save(ip)
@@ -177,10 +179,10 @@ def fit_clf(net, X, Y, epochs, path):
     return net
 
 
-def generate_cases(out, pack, steps=None, extra=()):
+def generate_cases(out, pack, steps=None, extra=(), cases_file="cases.tsv"):
     """Generates out/cases.tsv with the CLI's generator (gen_cases.ts); writes and returns out/generation.json.
     extra: more gen_cases.ts options (settings for every case, e.g. ["--guidance", "5"])."""
-    cmd = ["node", "--import", "tsx", os.path.join(HERE, "gen_cases.ts"), os.path.join(out, "cases.tsv"), pack]
+    cmd = ["node", "--import", "tsx", os.path.join(HERE, "gen_cases.ts"), os.path.join(out, cases_file), pack]
     if steps:
         cmd += ["--steps", str(steps)]
     cmd += list(extra)
@@ -341,16 +343,25 @@ def main():
                     help="train: a tuning set on TRAINING photos (--per-type cases of each type; no VAE / ceiling), "
                          "written under runs/photo-tune/NAME; tune settings there, never on the evaluation photos")
     ap.add_argument("--per-type", type=int, default=4)
+    ap.add_argument("--types", default=None, help="with --case-set train: only these types (comma-separated, e.g. color,hole)")
+    ap.add_argument("--resume", action="store_true", help="generate only the cases without an output yet (e.g. after growing --per-type)")
     a = ap.parse_args()
     tune = a.case_set == "train"
     out = os.path.join(TUNE_ROOT if tune else OUT_ROOT, a.name)
-    ev, cases = prepare_train(out, a.per_type) if tune else prepare(out)
+    ev, cases = prepare_train(out, a.per_type, a.types.split(",") if a.types else None) if tune else prepare(out)
     extra = []
     for kv in a.set:
         k, _, v = kv.partition("=")
         extra += ["--" + k.lstrip("-"), v]
     gen_info = None
-    if not a.skip_gen:
+    if not a.skip_gen and a.resume:
+        todo = [c for c in cases if not os.path.exists(c["output"])]
+        with open(os.path.join(out, "cases-todo.tsv"), "w") as f:
+            for c in todo:
+                f.write("\t".join([c["input"], c["trimap"], c["output"], c["prompt"], str(c["seed"])]) + "\n")
+        print("resume: %d of %d cases to generate" % (len(todo), len(cases)), flush=True)
+        gen_info = generate_cases(out, a.pack, a.steps, extra, "cases-todo.tsv") if todo else None
+    elif not a.skip_gen:
         gen_info = generate_cases(out, a.pack, a.steps, extra)
         if a.gen_only:
             return
