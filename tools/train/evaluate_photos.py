@@ -18,7 +18,8 @@ case (e.g. --set guidance=5); tools/train/tune_table.py prints runs side by side
   in the 12 px ring| over scratch / dent / fold; seam = band gradient output / input, median).
 - Fidelity: a defect-type classifier (evaluate.py's Clf) trained on defects rendered on TRAINING photos
   (tools/data/cache/photo_clf.npz if built, else photo_train.npz), scored on the generations; its accuracy on defects rendered on the
-  evaluation photos is reported as its ceiling.
+  evaluation photos is reported as its ceiling. A 9-way classifier (clf-photo4: check_clf.py --build-none) also knows
+  "none" (nothing drawn in the region), so an empty trimap is not credited as a defect type (no floor cases).
 - VAE PSNR: the pack's VAE (its ONNX weights in PyTorch) on the 256x256 evaluation photos, through the
   pack's context normalisation when its manifest sets contextNorm.
 """
@@ -49,6 +50,10 @@ PROMPT = {"scratch": "a scratch", "crack": "a crack", "hole": "a hole", "stain":
           "cut": "a cut", "color": "a color spot", "fold": "a fold"}
 KEEP_COLOUR = ("scratch", "dent", "fold")
 CLF_DEFAULT = os.path.join(HERE, "runs", "clf-photo.pt")
+# a classifier's labels: the 8 defect types, and with a 9-way classifier (clf-photo4 on) a 9th class "none" = nothing
+# drawn in the region (check_clf.py --build-none), so an empty or unchanged trimap is no longer read as a defect type
+NONE = len(P.DEFECTS)
+LABELS = P.DEFECTS + ["none"]
 
 
 def load_metrics():
@@ -213,7 +218,7 @@ def train_clf(path, epochs=6, data=None):
         Ys.append(torch.from_numpy(d["dtype"].astype(np.int64)))
     torch.manual_seed(0)
     X, Y = torch.cat(Xs), torch.cat(Ys)
-    net = Clf()
+    net = Clf(n_types=int(Y.max()) + 1)  # 9 when a "none" cache (label NONE) is among the data
     return fit_clf(net, X, Y, epochs, path)
 
 
@@ -221,8 +226,9 @@ def load_clf(path=None):
     from evaluate import Clf
     path = path or CLF_DEFAULT
     if os.path.exists(path):
-        net = Clf()
-        net.load_state_dict(torch.load(path))
+        sd = torch.load(path)
+        net = Clf(n_types=sd["h.weight"].shape[0])  # 8 types, or 8 + "none"
+        net.load_state_dict(sd)
     else:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         net = train_clf(path)
@@ -271,25 +277,36 @@ def trimap_renders(photos, seed, types_of):
 
 
 # ------------------------------------------------------------------------------------------------ VAE
-def vae_psnr(pack, ev):
+def load_vae(pack):
+    """(the pack's VAE in PyTorch, its contextNorm flag)."""
     from from_onnx import load_pack_vae
     man = json.load(open(os.path.join(pack, "defect-studio.json")))
-    vae = load_pack_vae(pack)
-    norm = bool(man.get("contextNorm"))
+    return load_pack_vae(pack), bool(man.get("contextNorm"))
+
+
+def vae_reconstruct(vae, norm, xb, defect=None):
+    """uint8 [N,H,W,3] images -> their VAE reconstructions (encoder mean, decoder), uint8; through context
+    normalisation when norm, its gains from the pixels outside `defect` (bool [N,H,W]; none: the whole image)."""
+    x = torch.from_numpy(xb).permute(0, 3, 1, 2).float() / 127.5 - 1
+    if defect is None:
+        defect = np.zeros(xb.shape[:3], bool)
+    g = torch.from_numpy(np.stack([CN.gains_u8(im, d, np.ones(im.shape[:2], bool)) for im, d in zip(xb, defect)]))
+    with torch.no_grad():
+        xi = CN.normalize_t(x, g) if norm else x
+        y = vae.decoder(vae.encoder(xi)[0])
+        y = CN.denormalize_t(y, g) if norm else y
+    return ((y.clamp(-1, 1) + 1) * 127.5 + 0.5).floor().byte().permute(0, 2, 3, 1).numpy()
+
+
+def vae_psnr(pack, ev):
+    vae, norm = load_vae(pack)
     X = np.stack([PH.eval_crop(PH.load_photo(r)) for r in ev])
     res = []
-    with torch.no_grad():
-        for i in range(0, len(X), 8):
-            xb = X[i:i + 8]
-            x = torch.from_numpy(xb).permute(0, 3, 1, 2).float() / 127.5 - 1
-            g = torch.from_numpy(np.stack([CN.gains_u8(im, np.zeros(im.shape[:2], bool), np.ones(im.shape[:2], bool)) for im in xb]))
-            xi = CN.normalize_t(x, g) if norm else x
-            y = vae.decoder(vae.encoder(xi)[0])
-            y = CN.denormalize_t(y, g) if norm else y
-            Y = ((y.clamp(-1, 1) + 1) * 127.5 + 0.5).floor().byte().permute(0, 2, 3, 1).numpy()
-            for a, b in zip(xb, Y):
-                mse = np.mean((a.astype(np.float64) - b) ** 2)
-                res.append(10 * math.log10(255 ** 2 / max(mse, 1e-10)))
+    for i in range(0, len(X), 8):
+        xb = X[i:i + 8]
+        for a, b in zip(xb, vae_reconstruct(vae, norm, xb)):
+            mse = np.mean((a.astype(np.float64) - b) ** 2)
+            res.append(10 * math.log10(255 ** 2 / max(mse, 1e-10)))
     return res, norm
 
 
@@ -381,13 +398,14 @@ def main():
     ok = np.stack([np.asarray(Image.open(c["input"]).convert("RGB")) for c in cases])
     mask = np.stack([np.asarray(Image.open(c["trimap"])) > 200 for c in cases])
     pr = predict(net, bad, ok, mask)
+    labels = LABELS[:net.h.out_features]
     # the no-draw floor, case by case: what the classifier says of the same trimap with nothing drawn (output = input);
     # a case whose empty trimap already reads as the prompted type is credited whatever the model draws there
     pr0 = predict(net, ok, ok, mask)
     for c, p, p0 in zip(cases, pr, pr0):
-        c["predicted"] = P.DEFECTS[int(p)]
+        c["predicted"] = LABELS[int(p)]
         c["correct"] = c["predicted"] == c["kind"]
-        c["predicted_if_nothing_drawn"] = P.DEFECTS[int(p0)]
+        c["predicted_if_nothing_drawn"] = LABELS[int(p0)]
     # both depend only on the classifier / on the pack's VAE and contextNorm flag: cached under runs/ by their hashes
     man = json.load(open(os.path.join(a.pack, "defect-studio.json")))
     if tune:  # the ceiling and the VAE PSNR are evaluation-set figures
@@ -432,8 +450,8 @@ def main():
            "classifier_ceiling_on_rendered_eval_defects": {"accuracy": round(ceiling, 3), "in_trimap": round(ceiling_trimap, 3),
                                                            "samples": n_ceiling},
            "classifier": {"path": os.path.relpath(clf_path, ROOT), "sha256": sha256_12(clf_path)},
-           "confusion_rows_prompted_cols_predicted": {"labels": P.DEFECTS, "matrix": [
-               [sum(1 for c in cases if c["kind"] == k and c["predicted"] == q) for q in P.DEFECTS] for k in P.DEFECTS]},
+           "confusion_rows_prompted_cols_predicted": {"labels": labels, "matrix": [
+               [sum(1 for c in cases if c["kind"] == k and c["predicted"] == q) for q in labels] for k in P.DEFECTS]},
            "cases": [{k: (round(v, 3) if isinstance(v, float) else v) for k, v in c.items() if k not in ("input", "trimap", "output")}
                      for c in cases]}
     json.dump(res, open(os.path.join(out, a.json_name), "w"), indent=1)
