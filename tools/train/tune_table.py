@@ -2,6 +2,7 @@
 colour, seam, strength per defect type, and per-type chroma excess |inside - ring| / seam medians for every type.
 
   python3 tools/train/tune_table.py tools/train/runs/photo-tune/g3 tools/train/runs/photo-tune/g7 ...
+  /usr/bin/python3 tools/train/tune_table.py --render-ref tools/train/runs/photo-tune/g7   # the renders' strength per type
 """
 import json, os, sys
 import numpy as np
@@ -20,8 +21,34 @@ def row(cases):
             "str": np.mean([c["mad_inside"] for c in cases])}
 
 
+def render_reference(cases_json_dir):
+    """Per type: mean |render - input| inside the trimap (8-bit levels) of each tuning case's own type RENDERED
+    (trimap_defects.render_in_trimap) in its own trimap on its own training photo: the strength a defect of that
+    type has when drawn by the renderer, the target the model's strength is read against."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import evaluate_photos as E
+    from PIL import Image
+    out = {}
+    for c in json.load(open(os.path.join(cases_json_dir, "metrics.json")))["cases"]:
+        j, k = c["photo"], c["kind"]
+        rng = np.random.default_rng([E.TRAIN_SEED, j])
+        m, path, centre = E.trimap_geom(rng, k)
+        img = np.asarray(Image.open(os.path.join(cases_json_dir, "inputs", "%03d.png" % j)).convert("RGB"))
+        bad = E.render_in_trimap(rng, img, E.P.DEFECTS.index(k), m, path, centre)
+        out.setdefault(k, []).append(float(np.abs(bad.astype(np.int16) - img)[m].mean()))
+    return {k: (len(v), float(np.mean(v))) for k, v in out.items()}
+
+
 def main():
+    if sys.argv[1] == "--render-ref":
+        for k, (n, v) in render_reference(sys.argv[2]).items():
+            print("%-8s %3d cases  render strength %.1f" % (k, n, v))
+        return
     runs = [(os.path.basename(p.rstrip("/")), json.load(open(os.path.join(p, "metrics.json")))) for p in sys.argv[1:]]
+    # only the cases every run has (tuning sets grow by prefix; --types runs hold a subset)
+    common = set.intersection(*[{(c["photo"], c["case"]) for c in m["cases"]} for _, m in runs])
+    for _, m in runs:
+        m["cases"] = [c for c in m["cases"] if (c["photo"], c["case"]) in common]
     print("%-8s %-10s %4s %6s %6s %6s %6s %6s" % ("type", "run", "n", "fid%", "off%", "|dC|", "seam", "str"))
     for t in TYPES + ["ALL"]:
         for name, m in runs:
