@@ -6,6 +6,8 @@ Writes tools/train/runs/photo-eval/<name>/ (inputs, trimaps, outputs, cases.tsv,
 Tuning generation settings (never on the evaluation photos): --case-set train --per-type N builds the same kind of
 cases on TRAINING photos (prepare_train) under runs/photo-tune/<name>/; --set FLAG=VALUE passes a setting to every
 case (e.g. --set guidance=5); tools/train/tune_table.py prints runs side by side per type.
+The pack's prompt presets may carry their own settings (the built-in pack's do since the sixth session): they apply
+to their prompts here as in the CLI (metrics.json lists them); --set guidance=7 gives every case the pack default.
 
 - Photos: tools/data/photo-eval.txt (never trained on), centre square, 256x256 (photos.eval_crop).
 - Trimaps: placed by a seeded script (seed [EVAL_SEED, photo, case]); whole image object; thin strokes
@@ -445,6 +447,8 @@ def main():
            "context_norm": norm, "generation": gen_info, "scored_without_generation": bool(a.skip_gen),
            "overall": summary(cases, ev),
            "case_set": a.case_set, "settings_given": a.set,
+           # a preset's own settings apply to its prompt (explicit --set wins): the pack's presets as used
+           "prompt_presets": man.get("promptPresets"),
            "per_material": {m: summary([c for c in cases if c["material"] == m], [r for r in ev if r["material"] == m]) for m in mats},
            "per_type": {k: summary([c for c in cases if c["kind"] == k], []) for k in PROMPT},
            "classifier_ceiling_on_rendered_eval_defects": {"accuracy": round(ceiling, 3), "in_trimap": round(ceiling_trimap, 3),
