@@ -371,7 +371,7 @@ def main():
     extra = []
     for kv in a.set:
         k, _, v = kv.partition("=")
-        extra += ["--" + k.lstrip("-"), v]
+        extra += ["--no-adapt"] if k.lstrip("-") == "no-adapt" else ["--" + k.lstrip("-"), v]
     gen_info = None
     if not a.skip_gen and a.resume:
         todo = [c for c in cases if not os.path.exists(c["output"])]
