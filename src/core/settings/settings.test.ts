@@ -92,6 +92,8 @@ describe('settings defaults', () => {
     expect(err([{ prompt: '  ', guidance: 4 }])).toMatch(/^promptPresets\[0\]\.prompt must be a non-empty text/);
     expect(err(['a dent', 3])).toMatch(/^promptPresets\[1\] must be a prompt or/);
     expect(err(['a dent', { prompt: 'A dent', guidance: 4 }])).toMatch(/^promptPresets\[1\] must be a prompt no other preset has/);
+    expect(err([{ prompt: 'a dent', guidance: 4 }, 'a  dent'])).toMatch(/^promptPresets\[0\] must be a prompt no other preset has/);
+    expect(parsePromptPresets(['a dent', 'a dent', ''])).toEqual(['a dent', 'a dent', '']); // plain strings as they always were
     expect(err('a dent')).toMatch(/^promptPresets must be a list/);
     // merged over the pack's defaults, the stages must still be in order
     expect(err([{ prompt: 'a dent', latentEditStart: 0.95 }], { pixelEditStart: 0.9 })).toBe(

@@ -416,7 +416,8 @@ export function parsePackDefaults(raw: unknown): PackDefaults {
 
 /**
  * A pack's `promptPresets`: a list of prompts (non-empty texts) or `{"prompt": ..., <pack setting>: ...}` objects,
- * each setting checked with the ranges of `defaults`. Two presets may not share a prompt (samePrompt). `defaults`
+ * each setting checked with the ranges of `defaults`. A preset with settings shares its prompt (samePrompt) with no
+ * other preset; plain strings are taken as they always were. `defaults`
  * (already parsed) is the pack's: a preset's settings merged over it must still validate (e.g. latent blending
  * not after pixel blending). Throws SettingsError; problem keys read `promptPresets[6].guidance`.
  */
@@ -426,8 +427,7 @@ export function parsePromptPresets(raw: unknown, defaults: PackDefaults = {}): P
     throw new SettingsError([{ key, expected, found: f, message: `${key} must be ${expected}, got ${f}` }]);
   };
   if (!Array.isArray(raw)) bad('promptPresets', 'a list of prompts or {"prompt": ..., settings} objects', raw);
-  const seen = new Set<string>();
-  return (raw as unknown[]).map((entry, i) => {
+  const entries = (raw as unknown[]).map((entry, i): PromptPresetEntry => {
     const at = `promptPresets[${i}]`;
     let prompt: unknown = entry;
     let out: PromptPresetEntry;
@@ -449,14 +449,18 @@ export function parsePromptPresets(raw: unknown, defaults: PackDefaults = {}): P
       if (merged.length) throw new SettingsError(merged.map((q) => ({ ...q, key: field(String(q.key), true) })));
       out = { prompt: p as string, ...settings };
     } else return bad(at, 'a prompt or a {"prompt": ..., settings} object', entry);
-    if (typeof prompt !== 'string' || prompt.trim() === '' || prompt.length > 2000) {
-      bad(typeof entry === 'string' ? at : `${at}.prompt`, 'a non-empty text of at most 2000 characters', prompt);
+    if (typeof entry !== 'string' && (typeof prompt !== 'string' || prompt.trim() === '' || prompt.length > 2000)) {
+      bad(`${at}.prompt`, 'a non-empty text of at most 2000 characters', prompt);
     }
-    const key = promptKey(prompt as string);
-    if (seen.has(key)) bad(at, 'a prompt no other preset has', prompt);
-    seen.add(key);
     return out;
   });
+  // A preset with settings must be the only one with its prompt (which settings would apply?); plain strings are
+  // taken as before (any text, repeats allowed).
+  const keys = entries.map((e) => promptKey(typeof e === 'string' ? e : e.prompt));
+  entries.forEach((e, i) => {
+    if (typeof e !== 'string' && keys.some((k, j) => j !== i && k === keys[i])) bad(`promptPresets[${i}]`, 'a prompt no other preset has', e.prompt);
+  });
+  return entries;
 }
 
 // ---- conversions
