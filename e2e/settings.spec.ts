@@ -123,7 +123,8 @@ test.describe('settings', () => {
     const pack = path.join(dir, 'pack');
     fs.cpSync(path.join(PACKS_DIR, 'tiny-builtin'), pack, { recursive: true });
     const manifest = JSON.parse(fs.readFileSync(path.join(pack, 'defect-studio.json'), 'utf8'));
-    manifest.defaults = { ...manifest.defaults, scheduler: 'dpmpp-2m' };
+    // seamPx: the seam blend (src/core/diffusion/seam.ts) runs in both, from the pack's defaults as for the built-in pack
+    manifest.defaults = { ...manifest.defaults, scheduler: 'dpmpp-2m', seamPx: 2 };
     if (contextNorm) manifest.contextNorm = true;
     const presetSettings = { guidance: 4, latentEditStart: 0.4 };
     if (variant === 'preset') manifest.promptPresets = ['a hazelnut with a hole', { prompt: 'a metal surface with a scratch', ...presetSettings }];
@@ -179,7 +180,7 @@ test.describe('settings', () => {
       const zip = unzipSync(new Uint8Array(files.get(zipName)!));
       const record = JSON.parse(files.get('Brushed_metal_record.json')!.toString('utf8'));
       expect(record.backend).toBe('wasm');
-      expect(record.settings).toMatchObject({ steps: 6, guidance: 4, scheduler: 'dpmpp-2m', contextMargin: 8 });
+      expect(record.settings).toMatchObject({ steps: 6, guidance: 4, scheduler: 'dpmpp-2m', contextMargin: 8, seamPx: 2 });
       expect(record.settings.latentEditStart).toBe(variant === 'preset' ? 0.4 : 0.52);
 
       fs.writeFileSync(path.join(dir, 'photo.png'), zip['brushed_metal/train/good/000.png']);

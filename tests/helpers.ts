@@ -54,6 +54,7 @@ export function makeRequest(overrides: Partial<GenerateRequest> = {}): GenerateR
     stages: { latentEditStart: 0.34, pixelEditStart: 0.67 },
     dilationPx: 8,
     contextMargin: 8,
+    seamPx: 0,
     adaptation: { enabled: false, backgroundWeight: 100, mu: 1e-3, maxSamples: 4096 },
     ...overrides,
   };

@@ -31,6 +31,7 @@ const settings: GenerateSettings = {
   stages: { latentEditStart: 0.5, pixelEditStart: 0.9 },
   dilationPx: 8,
   contextMargin: 8,
+  seamPx: 0,
   adaptation: { enabled: false, backgroundWeight: 100, mu: 0, maxSamples: 1 },
 };
 

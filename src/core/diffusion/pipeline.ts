@@ -4,7 +4,8 @@
  *   prepareContext (crop + masks) -> textConditioning -> vaeEncode -> unetConditioning ->
  *   per step: blendLatent (latent edit) -> noisePredictor (UNet + guidance) -> scheduler step ->
  *             onStep -> pixelRoundTrip (pixel edit)
- *   -> vaeDecode -> adaptDecoder (stage 3) -> pasteResult (every pixel outside the defect is the input's).
+ *   -> vaeDecode -> adaptDecoder (stage 3) -> pasteResult (seam blend inside the defect's rim; every pixel
+ *   outside the defect is the input's).
  */
 import { InputError } from '../errors';
 import { DEFECT, type RGBAImage, type Trimap } from '../image';
@@ -135,7 +136,7 @@ export async function generate(pack: LoadedPack, request: GenerateRequest, optio
   checkAbort(signal);
 
   const t0 = performance.now();
-  const { image, mask } = pasteResult(request, ctx, adapted.xGen);
+  const { image, mask } = pasteResult(request, ctx, adapted.xGen, request.seamPx);
   timings.paste = performance.now() - t0;
   timings.total = performance.now() - tStart;
   return { image, mask, crop: ctx.crop, timings, adaptation: adapted.report };

@@ -30,6 +30,11 @@ export interface SettingValues {
   dilationPx: number;
   /** Margin in image pixels around the defect's bounding box for the context crop (large photos only). */
   contextMargin: number;
+  /**
+   * Seam blend width in pixels at the native resolution (src/core/diffusion/seam.ts): the paste's step at the
+   * defect's edge is continued smoothly into the defect's inner band of this width; 0 = the plain paste.
+   */
+  seamPx: number;
   /** Stage 3, the closed-form decoder adaptation. */
   adaptation: boolean;
   /** Ridge pull of the adapted weights towards the original ones. */
@@ -52,6 +57,7 @@ export const PACK_SETTING_KEYS = [
   'pixelEditStart',
   'dilationPx',
   'contextMargin',
+  'seamPx',
   'adaptation',
   'adaptationMu',
 ] as const satisfies readonly SettingKey[];
@@ -110,6 +116,7 @@ export interface GenerationSettings {
   stages: StageFractions;
   dilationPx: number;
   contextMargin: number;
+  seamPx: number;
   adaptation: AdaptationSettings;
 }
 
@@ -143,6 +150,7 @@ export const SETTING_FIELDS: Record<SettingKey, SettingField> = {
   pixelEditStart: { kind: 'number', min: 0, max: 1, label: 'Pixel blending from', flag: 'pixel-edit-start', step: 0.01 },
   dilationPx: { kind: 'int', min: 0, max: 256, label: 'Edit margin (px)', flag: 'dilation-px', step: 4 },
   contextMargin: { kind: 'int', min: 0, max: 16384, label: 'Context margin (px)', flag: 'margin', step: 8 },
+  seamPx: { kind: 'int', min: 0, max: 64, label: 'Seam blend (px)', flag: 'seam-px', step: 1 },
   adaptation: { kind: 'bool', label: 'Decoder adaptation', flag: 'adapt' },
   adaptationMu: { kind: 'number', min: 0, max: 1e12, label: 'Adaptation mu', flag: 'adapt-mu' },
   variants: { kind: 'int', min: 1, max: 16, label: 'Variants', flag: 'variants', step: 1 },
@@ -171,6 +179,8 @@ export const REFERENCE_SETTINGS: Omit<SettingValues, 'contextMargin'> = {
   latentEditStart: 26 / 50,
   pixelEditStart: 45 / 50,
   dilationPx: 16,
+  // the reference method pastes plainly; a pack that measured the blend sets it in its defaults (ds-surface-v1)
+  seamPx: 0,
   adaptation: true,
   // mu is given for a 256x256 image (the adapter scales it with the pixel count, adaptation/adapter.ts
   // effectiveMu); 1e4 was chosen on the built-in decoder at 256x256 (docs/adaptation.md, mu sweep).
@@ -478,6 +488,7 @@ export function toGenerationSettings(v: Omit<SettingValues, 'variants' | 'previe
     stages: { latentEditStart: v.latentEditStart, pixelEditStart: v.pixelEditStart },
     dilationPx: v.dilationPx,
     contextMargin: v.contextMargin,
+    seamPx: v.seamPx,
     adaptation: { ...ADAPTATION_FIXED, enabled: v.adaptation, mu: v.adaptationMu },
   };
 }
@@ -496,6 +507,7 @@ export function fromGenerationSettings(g: GenerationSettings): Omit<SettingValue
     pixelEditStart: g.stages.pixelEditStart,
     dilationPx: g.dilationPx,
     contextMargin: g.contextMargin,
+    seamPx: g.seamPx,
     adaptation: g.adaptation.enabled,
     adaptationMu: g.adaptation.mu,
   };

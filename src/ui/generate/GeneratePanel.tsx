@@ -211,6 +211,7 @@ function PromptSection() {
       <NumberField field="pixelEditStart" />
       <NumberField field="dilationPx" />
       <NumberField field="contextMargin" />
+      <NumberField field="seamPx" />
       <NumberField field="variants" />
       <NumberField field="previewEvery" />
       <div className="ds-field">

@@ -73,6 +73,8 @@ export interface GenerationContext {
   gains: [number, number, number] | null;
   /** The crop as the models see it: planar [3, R, R] in [-1, 1]. */
   xOk: Float32Array;
+  /** The crop in the photo's own colours (xOk before context normalisation; the same array without it). */
+  xCrop: Float32Array;
 }
 
 /** The context window around the defect of a (validated) request, its masks and the models' view of it. */
@@ -85,5 +87,5 @@ export function prepareContext(pack: LoadedPack, request: { image: RGBAImage; tr
   // Packs trained with context normalisation see the crop with its context's colour gains applied (contextnorm.ts).
   const gains = pack.manifest.contextNorm ? contextGains(xCrop, masks.classes) : null;
   const xOk = gains ? contextNormalize(xCrop, gains) : xCrop;
-  return { dims, crop, masks, gains, xOk };
+  return { dims, crop, masks, gains, xOk, xCrop };
 }

@@ -1,0 +1,143 @@
+/**
+ * The seam blend (src/core/diffusion/seam.ts, setting `seamPx`): its arithmetic on hand-made images, and through the
+ * whole pipeline on a tiny pack with real onnxruntime sessions: outside the defect the input's bytes, the mask exact,
+ * deterministic, changes only the defect's inner band, and a lower step across the defect's edge.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFECT } from '../src/core/image';
+import { generate } from '../src/core/diffusion/pipeline';
+import { seamBlend } from '../src/core/diffusion/seam';
+import { insideDistance } from '../src/core/diffusion/adaptation/metrics';
+import { defaultSettings } from '../src/core/settings';
+import { loadPack, type LoadedPack } from '../src/core/models/pack';
+import { FsPackSource } from '../src/core/models/pack-source.node.ts';
+import { createNodeRuntime } from '../src/core/models/ort-node.node.ts';
+import { bytesEqual, makeImage, makeRequest, makeTrimap, packDir } from './helpers';
+
+/** A disc (radius rad at cx, cy) in an R x R grid, 1 inside. */
+function disc(R: number, cx: number, cy: number, rad: number): Uint8Array {
+  const m = new Uint8Array(R * R);
+  for (let y = 0; y < R; y++) for (let x = 0; x < R; x++) m[y * R + x] = (x - cx) ** 2 + (y - cy) ** 2 <= rad * rad ? 1 : 0;
+  return m;
+}
+
+/** A smooth-ish textured planar [3, R, R] image in [-1, 1]. */
+function texture(R: number, phase: number): Float32Array {
+  const x = new Float32Array(3 * R * R);
+  for (let c = 0; c < 3; c++) for (let p = 0; p < R * R; p++) x[c * R * R + p] = 0.6 * Math.sin(0.37 * p + phase + c) * Math.cos(0.11 * p);
+  return x;
+}
+
+describe('seamBlend', () => {
+  const R = 40;
+  const defect = disc(R, 20, 18, 11);
+  const xRef = texture(R, 0);
+
+  it('with width 0 is the plain composite: the reference outside, the generation inside', () => {
+    const x = texture(R, 1.3);
+    const out = seamBlend(x, xRef, defect, R, 0);
+    for (let c = 0; c < 3; c++) for (let p = 0; p < R * R; p++) expect(out[c * R * R + p]).toBe(defect[p] ? x[c * R * R + p] : xRef[c * R * R + p]);
+  });
+
+  it('removes a constant offset exactly at the edge and fades it over the band; the interior and the outside are untouched', () => {
+    // the generation = the reference + 0.3 everywhere (a pure offset) + a "defect" deep inside
+    const x = Float32Array.from(xRef, (v) => v + 0.3);
+    const W = 3;
+    const d = insideDistance(defect, R, R, 10);
+    for (let p = 0; p < R * R; p++) if (d[p] === 0 && defect[p]) for (let c = 0; c < 3; c++) x[c * R * R + p] -= 0.8;
+    const out = seamBlend(x, xRef, defect, R, W);
+    let band = 0;
+    for (let c = 0; c < 3; c++) {
+      for (let p = 0; p < R * R; p++) {
+        const i = c * R * R + p;
+        if (!defect[p]) expect(out[i]).toBe(xRef[i]);
+        else if (d[p] === 0 || d[p] > W) expect(out[i]).toBe(x[i]);
+        else {
+          // the membrane of a constant boundary value is that constant: out = x - 0.3 * (W - d + 1) / W
+          expect(out[i]).toBeCloseTo(x[i] - (0.3 * (W - d[p] + 1)) / W, 5);
+          band++;
+        }
+      }
+    }
+    expect(band).toBeGreaterThan(3 * 50);
+    // at the edge (d = 1) the output is the reference itself: no step left from the offset
+    for (let p = 0; p < R * R; p++) if (d[p] === 1) expect(out[p]).toBeCloseTo(xRef[p], 5);
+  });
+
+  it('keeps the generation inside a thin stroke finite and bounded by the boundary mismatch, also at the crop border', () => {
+    const stroke = new Uint8Array(R * R);
+    for (let x = 0; x < R; x++) for (let y = 0; y < 3; y++) stroke[y * R + x] = 1; // touches three crop borders
+    const x = texture(R, 2.1);
+    const out = seamBlend(x, xRef, stroke, R, 4);
+    let maxMismatch = 0;
+    for (let c = 0; c < 3; c++) for (let p = 0; p < R * R; p++) if (!stroke[p]) maxMismatch = Math.max(maxMismatch, Math.abs(xRef[c * R * R + p] - x[c * R * R + p]));
+    for (let c = 0; c < 3; c++) {
+      for (let p = 0; p < R * R; p++) {
+        const i = c * R * R + p;
+        expect(Number.isFinite(out[i])).toBe(true);
+        // max principle: the harmonic correction never exceeds the largest boundary mismatch
+        if (stroke[p]) expect(Math.abs(out[i] - x[i])).toBeLessThanOrEqual(maxMismatch + 1e-6);
+      }
+    }
+  });
+
+  it('refuses images of the wrong size', () => {
+    expect(() => seamBlend(new Float32Array(10), xRef, defect, R, 2)).toThrow(/seamBlend/);
+  });
+});
+
+describe('seam blend in the pipeline (tiny-builtin, onnxruntime-node)', () => {
+  const runtime = createNodeRuntime({ threads: 1 });
+  let pack: LoadedPack;
+  beforeAll(async () => {
+    pack = await loadPack(new FsPackSource(packDir('tiny-builtin')), runtime);
+  });
+  afterAll(async () => {
+    await pack?.release();
+  });
+
+  it('is off by default and keeps the outside bit-identical, the mask exact, the bytes deterministic; lowers the edge step', async () => {
+    expect(defaultSettings().seamPx).toBe(0);
+    // an image at the pack's native resolution: the paste is 1:1, so the band is exact in image pixels
+    const R = pack.manifest.resolution;
+    const image = makeImage(R, R);
+    const trimap = makeTrimap(R, R, 16, 15, 8, 6);
+    const base = { image, trimap, adaptation: { enabled: false, backgroundWeight: 100, mu: 1e-3, maxSamples: 4096 } };
+    const plain = await generate(pack, makeRequest({ ...base, seamPx: 0 }));
+    const a = await generate(pack, makeRequest({ ...base, seamPx: 2 }));
+    const b = await generate(pack, makeRequest({ ...base, seamPx: 2 }));
+    expect(bytesEqual(a.image.data, b.image.data)).toBe(true);
+    expect(bytesEqual(a.image.data, plain.image.data)).toBe(false);
+    const inside = Uint8Array.from(trimap.data, (v) => (v === DEFECT ? 1 : 0));
+    const d = insideDistance(inside, R, R, 4);
+    let changedBand = 0;
+    for (let p = 0; p < R * R; p++) {
+      expect(a.mask[p]).toBe(inside[p] ? 255 : 0);
+      for (let c = 0; c < 4; c++) {
+        const i = 4 * p + c;
+        if (!inside[p] || c === 3) expect(a.image.data[i]).toBe(image.data[i]);
+        else if (d[p] === 0 || d[p] > 2) expect(a.image.data[i]).toBe(plain.image.data[i]); // deeper: the generation
+        else if (a.image.data[i] !== plain.image.data[i]) changedBand++;
+      }
+    }
+    expect(changedBand).toBeGreaterThan(0);
+    // mean |out(p) - in(q)| over 4-neighbour pairs across the edge: lower with the blend
+    const step = (out: Uint8ClampedArray) => {
+      let s = 0;
+      let n = 0;
+      for (let y = 0; y < R; y++) {
+        for (let x = 0; x < R; x++) {
+          const p = y * R + x;
+          if (!inside[p]) continue;
+          for (const q of [x + 1 < R ? p + 1 : -1, x > 0 ? p - 1 : -1, y + 1 < R ? p + R : -1, y > 0 ? p - R : -1]) {
+            if (q < 0 || inside[q]) continue;
+            for (let c = 0; c < 3; c++) s += Math.abs(out[4 * p + c] - image.data[4 * q + c]);
+            n += 3;
+          }
+        }
+      }
+      return s / n;
+    };
+    expect(step(a.image.data)).toBeLessThan(step(plain.image.data));
+  });
+});
