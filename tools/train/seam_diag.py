@@ -2,9 +2,10 @@
 seam ratio of the REFERENCE render (photo_defects via trimap_defects.render_in_trimap, the same type drawn in the same
 trimap: what a defect of that type legitimately puts at the edge), and the seam split into its parts.
 
-  /usr/bin/python3 tools/train/seam_diag.py RUN_DIR [--photos eval|train] [--json OUT.json] [--crops DIR]
+  /usr/bin/python3 tools/train/seam_diag.py RUN_DIR [--dump DUMP_DIR] [--json OUT.json] [--crops DIR]
 
-RUN_DIR: tools/train/runs/photo-eval/<name> (inputs/, trimaps/, outputs/, cases.tsv). Per case:
+RUN_DIR: tools/train/runs/photo-eval/<name> or a tuning set's runs/photo-tune/<name> (cases.tsv, inputs/,
+trimaps/, outputs/). Per case:
 - seam_out / seam_ref: realism_metrics.measure's seam ratio of the output / of the reference render;
 - band_in / band_out: the band's gradient (output / input) on its inner half (defect pixels within 2 px of the
   edge) and outer half (input pixels within 2 px: their gradient reaches into the defect);
@@ -22,7 +23,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "data"))
 import evaluate_photos as EP  # noqa: E402
-import photos as PH  # noqa: E402
 import procedural as P  # noqa: E402
 from trimap_defects import render_in_trimap  # noqa: E402
 
@@ -51,7 +51,7 @@ def parts(inp, tri_m, out):
         s_out.append(np.abs(Lo[py, px] - Li[ys, xs]))
         s_in.append(np.abs(Li[py, px] - Li[ys, xs]))
     s_out, s_in = np.concatenate(s_out), np.concatenate(s_in)
-    core = d & ~ndimage.binary_erosion(d, iterations=2) if False else d & ndimage.binary_erosion(d, iterations=2)
+    core = d & ndimage.binary_erosion(d, iterations=2)
     diff = Lo - Li
     return {"band_in": r(inner), "band_out": r(outer), "step": float((s_out.mean() + 1e-6) / (s_in.mean() + 1e-6)),
             "dc_edge": float(diff[inner].mean()), "absdc_edge": float(np.abs(diff[inner]).mean()),
@@ -63,50 +63,68 @@ def main():
     ap.add_argument("run")
     ap.add_argument("--json")
     ap.add_argument("--crops")
-    ap.add_argument("--photos", choices=("eval", "train"), default="eval", help="the run's photo set (evaluate_photos --photos)")
+    ap.add_argument("--dump", help="seam_dump.ts's folder for this run: adds the seam of the adapted decode itself, not "
+                                   "pasted (decode_seam) and of the plain paste of it (paste_seam), and the decode's "
+                                   "|difference| from the input in the 3 px outside the defect (decode_out3)")
     a = ap.parse_args()
-    ev = EP.eval_photos(a.photos)
-    seed0 = EP.EVAL_SEED if a.photos == "eval" else EP.TRAIN_PICK_SEED
+    # the run's own case list (evaluate_photos.py: the evaluation set, or a --case-set train tuning set under
+    # runs/photo-tune/): the trimap of case (i, c) was drawn with rng [EVAL_SEED, i, c], of tuning case j with
+    # [TRAIN_SEED, j]; the reference render continues that rng, as evaluate_photos.trimap_renders does
+    tune = os.path.basename(os.path.dirname(os.path.abspath(a.run))) == "photo-tune"
+    kind_of = {v: k for k, v in EP.PROMPT.items()}
     RM = EP.load_metrics()
     rows = []
-    for i, r in enumerate(ev):
-        kinds = [EP.KEEP_COLOUR[i % 3], EP.OTHER[i % len(EP.OTHER)]]
-        img = np.asarray(Image.open(os.path.join(a.run, "inputs", "%02d.png" % i)).convert("RGB"))
-        for c, k in enumerate(kinds):
-            rng = np.random.default_rng([seed0, i, c])
-            m, path, centre = EP.trimap_geom(rng, k)
-            tri = np.asarray(Image.open(os.path.join(a.run, "trimaps", "%02d-%d.png" % (i, c)))) > 200
-            assert (tri == m).all()
-            op = os.path.join(a.run, "outputs", "%02d-%d.png" % (i, c))
-            if not os.path.exists(op):
-                continue
-            out = np.asarray(Image.open(op).convert("RGB")).astype(float)
-            ref = render_in_trimap(rng, img, P.DEFECTS.index(k), m, path, centre).astype(float)
-            x = img.astype(float)
-            row = {"photo": i, "case": c, "kind": k, "material": r["material"]}
-            row["seam_out"] = RM.measure(os.path.join(a.run, "inputs", "%02d.png" % i), os.path.join(a.run, "trimaps", "%02d-%d.png" % (i, c)), op)[1]
-            po, pr = parts(x, m, out), parts(x, m, ref)
+    for line in open(os.path.join(a.run, "cases.tsv")):
+        if not line.strip():
+            continue
+        inp, trp, op, prompt = line.rstrip("\n").split("\t")[:4]
+        i, c = (int(v) for v in os.path.basename(op)[:-4].split("-"))
+        k = kind_of[prompt]
+        img = np.asarray(Image.open(inp).convert("RGB"))
+        rng = np.random.default_rng([EP.TRAIN_SEED, i] if tune else [EP.EVAL_SEED, i, c])
+        m, path, centre = EP.trimap_geom(rng, k)
+        tri = np.asarray(Image.open(trp)) > 200
+        assert (tri == m).all()
+        if not os.path.exists(op):
+            continue
+        out = np.asarray(Image.open(op).convert("RGB")).astype(float)
+        ref = render_in_trimap(rng, img, P.DEFECTS.index(k), m, path, centre).astype(float)
+        x = img.astype(float)
+        row = {"photo": i, "case": c, "kind": k}
+        row["seam_out"] = RM.measure(inp, trp, op)[1]
+        po, pr = parts(x, m, out), parts(x, m, ref)
+        band = ndimage.binary_dilation(m, iterations=2) & ~ndimage.binary_erosion(m, iterations=2)
+        gi = grad(x.mean(-1))[band].mean()
+        row["seam_ref"] = float((grad(ref.mean(-1))[band].mean() + 1e-6) / (gi + 1e-6))
+        row.update({k2: v for k2, v in po.items()})
+        row.update({k2 + "_ref": v for k2, v in pr.items() if k2 in ("band_in", "band_out", "step", "dc_edge", "absdc_edge")})
+        if a.dump:
+            name = os.path.basename(op)[:-4]
+            g = json.load(open(os.path.join(a.dump, name + ".json")))["gains"] or [1, 1, 1]
+            xa = np.fromfile(os.path.join(a.dump, name + ".xAda.f32"), np.float32).reshape(3, 256, 256)
+            xa = np.clip(np.floor(((xa + 1) / 2 / np.array(g)[:, None, None]) * 255 + 0.5), 0, 255).transpose(1, 2, 0)  # as the paste writes it
             band = ndimage.binary_dilation(m, iterations=2) & ~ndimage.binary_erosion(m, iterations=2)
-            gi = grad(x.mean(-1))[band].mean()
-            row["seam_ref"] = float((grad(ref.mean(-1))[band].mean() + 1e-6) / (gi + 1e-6))
-            row.update({k2: v for k2, v in po.items()})
-            row.update({k2 + "_ref": v for k2, v in pr.items() if k2 in ("band_in", "band_out", "step", "dc_edge", "absdc_edge")})
-            row["mad"] = float(np.abs(out - x)[m].mean())
-            row["mad_ref"] = float(np.abs(ref - x)[m].mean())
-            rows.append(row)
-            if a.crops:
-                os.makedirs(a.crops, exist_ok=True)
-                ys, xs = np.nonzero(m)
-                y0, y1 = max(ys.min() - 12, 0), min(ys.max() + 13, 256)
-                x0, x1 = max(xs.min() - 12, 0), min(xs.max() + 13, 256)
-                edge = (ndimage.binary_dilation(m) & ~m)
-                tiles = []
-                for im in (x, out, ref):
-                    t = im[y0:y1, x0:x1].astype(np.uint8)
-                    tiles.append(np.asarray(Image.fromarray(t).resize(((x1 - x0) * 4, (y1 - y0) * 4), Image.NEAREST)))
-                ov = x.copy(); ov[edge] = [255, 0, 255]
-                tiles.append(np.asarray(Image.fromarray(ov[y0:y1, x0:x1].astype(np.uint8)).resize(((x1 - x0) * 4, (y1 - y0) * 4), Image.NEAREST)))
-                Image.fromarray(np.concatenate(tiles, 1)).save(os.path.join(a.crops, "%02d-%d-%s-%.2f.png" % (i, c, k, row["seam_out"])))
+            gi = grad(x.mean(-1))[band].mean() + 1e-6
+            row["decode_seam"] = float((grad(xa.mean(-1))[band].mean() + 1e-6) / gi)
+            row["paste_seam"] = float((grad(np.where(m[..., None], xa, x).mean(-1))[band].mean() + 1e-6) / gi)
+            out3 = ndimage.binary_dilation(m, iterations=3) & ~m
+            row["decode_out3"] = float(np.abs(xa - x)[out3].mean())
+        row["mad"] = float(np.abs(out - x)[m].mean())
+        row["mad_ref"] = float(np.abs(ref - x)[m].mean())
+        rows.append(row)
+        if a.crops:
+            os.makedirs(a.crops, exist_ok=True)
+            ys, xs = np.nonzero(m)
+            y0, y1 = max(ys.min() - 12, 0), min(ys.max() + 13, 256)
+            x0, x1 = max(xs.min() - 12, 0), min(xs.max() + 13, 256)
+            edge = (ndimage.binary_dilation(m) & ~m)
+            tiles = []
+            for im in (x, out, ref):
+                t = im[y0:y1, x0:x1].astype(np.uint8)
+                tiles.append(np.asarray(Image.fromarray(t).resize(((x1 - x0) * 4, (y1 - y0) * 4), Image.NEAREST)))
+            ov = x.copy(); ov[edge] = [255, 0, 255]
+            tiles.append(np.asarray(Image.fromarray(ov[y0:y1, x0:x1].astype(np.uint8)).resize(((x1 - x0) * 4, (y1 - y0) * 4), Image.NEAREST)))
+            Image.fromarray(np.concatenate(tiles, 1)).save(os.path.join(a.crops, "%02d-%d-%s-%.2f.png" % (i, c, k, row["seam_out"])))
     med = lambda key, rs: float(np.median([x[key] for x in rs]))
     summ = {}
     for k in ["all"] + list(EP.PROMPT):
@@ -114,7 +132,7 @@ def main():
         if not rs:
             continue
         summ[k] = {"n": len(rs), **{key: round(med(key, rs), 3) for key in (
-            "seam_out", "seam_ref", "band_in", "band_out", "step", "step_ref", "dc_edge", "absdc_edge", "absdc_edge_ref", "mad", "mad_ref", "band_in_ref", "band_out_ref")}}
+            "seam_out", "seam_ref", *(("decode_seam", "paste_seam", "decode_out3") if a.dump else ()), "band_in", "band_out", "step", "step_ref", "dc_edge", "absdc_edge", "absdc_edge_ref", "mad", "mad_ref", "band_in_ref", "band_out_ref")}}
         summ[k]["frac_out_gt_ref"] = round(float(np.mean([x["seam_out"] > x["seam_ref"] for x in rs])), 2)
     for k, v in summ.items():
         print(k, json.dumps(v))
