@@ -3,12 +3,15 @@
  * whole pipeline on a tiny pack with real onnxruntime sessions: outside the defect the input's bytes, the mask exact,
  * deterministic, changes only the defect's inner band, and a lower step across the defect's edge.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFECT } from '../src/core/image';
 import { generate } from '../src/core/diffusion/pipeline';
 import { seamBlend } from '../src/core/diffusion/seam';
 import { insideDistance } from '../src/core/diffusion/adaptation/metrics';
 import { defaultSettings } from '../src/core/settings';
+import { parseManifest } from '../src/core/models/manifest';
 import { loadPack, type LoadedPack } from '../src/core/models/pack';
 import { FsPackSource } from '../src/core/models/pack-source.node.ts';
 import { createNodeRuntime } from '../src/core/models/ort-node.node.ts';
@@ -83,6 +86,14 @@ describe('seamBlend', () => {
 
   it('refuses images of the wrong size', () => {
     expect(() => seamBlend(new Float32Array(10), xRef, defect, R, 2)).toThrow(/seamBlend/);
+  });
+});
+
+describe('the built-in pack', () => {
+  it('blends the seam over 2 px by default (chosen on training photos, MODEL.md "the seam"); every other default pack 0', () => {
+    const m = parseManifest(readFileSync(join(__dirname, '..', 'public', 'models', 'ds-surface-v1', 'defect-studio.json'), 'utf8'));
+    expect(defaultSettings(m).seamPx).toBe(2);
+    expect(defaultSettings({ resolution: 256 }).seamPx).toBe(0);
   });
 });
 
