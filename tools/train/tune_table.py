@@ -3,6 +3,7 @@ colour, seam, strength per defect type, and per-type chroma excess |inside - rin
 
   python3 tools/train/tune_table.py tools/train/runs/photo-tune/g3 tools/train/runs/photo-tune/g7 ...
   /usr/bin/python3 tools/train/tune_table.py --render-ref tools/train/runs/photo-tune/g7   # the renders' strength per type
+  /usr/bin/python3 tools/train/tune_table.py --pick runs/photo-tune/g7 runs/photo-tune/g3 runs/photo-tune/g5 ...  # the rule
 """
 import json, os, sys
 import numpy as np
@@ -39,7 +40,35 @@ def render_reference(cases_json_dir):
     return {k: (len(v), float(np.mean(v))) for k, v in out.items()}
 
 
+def pick(default_dir, dirs):
+    """The sixth session's rule, per type: among the runs whose fidelity is at most one case below the default
+    run's, over all cases and off the floor, the one whose strength is closest to the render strength; another run
+    than the default only if it is more than 2 levels closer. Prints each type's candidates and the pick."""
+    ref = render_reference(default_dir)
+    runs = {os.path.basename(d.rstrip("/")): {(c["photo"], c["case"]): c for c in json.load(open(os.path.join(d, "metrics.json")))["cases"]}
+            for d in [default_dir] + dirs}
+    dname = os.path.basename(default_dir.rstrip("/"))
+    for t in TYPES:
+        base = [c for c in runs[dname].values() if c["kind"] == t]
+        keys = [(c["photo"], c["case"]) for c in base]
+        def stats(name):
+            cs = [runs[name][k] for k in keys]
+            return (sum(c["correct"] for c in cs), sum(c["correct"] for c in cs if c["predicted_if_nothing_drawn"] != t),
+                    float(np.mean([c["mad_inside"] for c in cs])))
+        b = stats(dname)
+        cands = {n: stats(n) for n in runs if all(k in runs[n] for k in keys)}
+        ok = {n: v for n, v in cands.items() if v[0] >= b[0] - 1 and v[1] >= b[1] - 1}
+        best = min(ok, key=lambda n: abs(ok[n][2] - ref[t][1]))
+        if abs(ok[best][2] - ref[t][1]) > abs(b[2] - ref[t][1]) - 2:
+            best = dname
+        print("%-8s render %.1f | %s | pick %s" % (t, ref[t][1], "  ".join(
+            "%s %d/%d off %d str %.1f%s" % (n, v[0], len(keys), v[1], v[2], "" if n in ok else " (x)") for n, v in cands.items()), best))
+
+
 def main():
+    if sys.argv[1] == "--pick":
+        pick(sys.argv[2], sys.argv[3:])
+        return
     if sys.argv[1] == "--render-ref":
         for k, (n, v) in render_reference(sys.argv[2]).items():
             print("%-8s %3d cases  render strength %.1f" % (k, n, v))
