@@ -19,6 +19,8 @@ from PIL import Image
 HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = os.path.join(HERE, "cache", "photos")
 EVAL_LIST = os.path.join(HERE, "photo-eval.txt")
+PKG_ROOT = "/"  # where the packages are installed (index --root)
+TRAIN_LIST_ENV = "DS_PHOTO_TRAIN_LIST"  # a committed list of training photos (split()); unset: every non-evaluation photo
 
 # package -> folders (relative to the root) holding its textures
 SOURCES = {
@@ -216,10 +218,10 @@ def load_index():
     return json.load(open(os.path.join(CACHE, "index.json")))
 
 
-def read_eval_list():
-    """[(pkg, rel, material)] from the committed evaluation list."""
+def read_eval_list(path=None):
+    """[(pkg, rel, material)] from the committed evaluation list (or another list of the same format)."""
     rows = []
-    for line in open(EVAL_LIST):
+    for line in open(path or EVAL_LIST):
         line = line.rstrip("\n")
         if not line or line.startswith("#"):
             continue
@@ -228,8 +230,34 @@ def read_eval_list():
     return rows
 
 
-def split():
-    """(train records, eval records): eval = the committed list; train excludes every group of an eval photo."""
+def train_list_path(train_list=None):
+    """The training-photo list in force: the argument, else $DS_PHOTO_TRAIN_LIST, else None (the whole index).
+    A relative path is taken from the current folder, else from the repository root."""
+    p = train_list or os.environ.get(TRAIN_LIST_ENV) or None
+    if p and not os.path.isabs(p) and not os.path.exists(p):
+        p = os.path.join(HERE, "..", "..", p)
+    if p and not os.path.exists(p):
+        raise SystemExit("photos.py: training list %s not found" % p)
+    return p
+
+
+def record_of_file(pkg, rel, material, root=None):
+    """The index record of one package file (its photo cached as by `index`), for a listed photo that the index holds
+    under another name (an exact duplicate found first in another package)."""
+    x = _load_one((root or PKG_ROOT, pkg, rel))
+    if x is None:
+        raise SystemExit("photos.py: listed training photo %s %s is not a usable photo on this machine" % (pkg, rel))
+    h = hashlib.sha1(x[::4, ::4].tobytes()).hexdigest()[:16]
+    return dict(id=h, pkg=pkg, rel=rel, material=material, group=group_of(pkg, rel), w=int(x.shape[1]), h=int(x.shape[0]))
+
+
+def split(train_list=None):
+    """(train records, eval records): eval = the committed list; train excludes every group of an eval photo.
+    With a training list (train_list or $DS_PHOTO_TRAIN_LIST, e.g. tools/data/photo-train-v2a.txt) the training
+    records are exactly the listed photos, in the list's order, with the list's material: the training split of the
+    index that sessions 2-6 used (547 photos) on a machine whose index holds more (pk3 archives, all GIMP patterns).
+    Every tool that draws training photos (build_photo_cache.py, check_clf.py, --case-set train) draws by position
+    in this list, so the list and its order are part of a data set's recipe."""
     idx = load_index()
     by_key = {(r["pkg"], r["rel"]): r for r in idx}
     ev = []
@@ -239,7 +267,17 @@ def split():
         ev.append(r)
     groups = {r["group"] for r in ev}
     ids = {r["id"] for r in ev}
-    tr = [r for r in idx if r["group"] not in groups and r["id"] not in ids]
+    lp = train_list_path(train_list)
+    if lp is None:
+        tr = [r for r in idx if r["group"] not in groups and r["id"] not in ids]
+        return tr, ev
+    tr = []
+    for pkg, rel, mat in read_eval_list(lp):
+        r = dict(by_key[(pkg, rel)]) if (pkg, rel) in by_key else record_of_file(pkg, rel, mat)
+        r["material"] = mat
+        if r["group"] in groups or r["id"] in ids:
+            raise SystemExit("photos.py: listed training photo %s %s belongs to an evaluation group" % (pkg, rel))
+        tr.append(r)
     return tr, ev
 
 

@@ -1,0 +1,45 @@
+"""photos.split() with and without a training list, on a tiny synthetic package tree (tests/photo-split.test.ts).
+Run from the repository root: /usr/bin/python3 tests/photos/split_check.py -> one JSON line last."""
+import json, os, sys, tempfile
+import numpy as np
+from PIL import Image
+sys.path.insert(0, "tools/data")
+import photos as PH
+
+t = tempfile.mkdtemp()
+root = os.path.join(t, "root")
+PH.SOURCES = {"pkga": ["a"], "pkgb": ["b"]}
+PH.CACHE = os.path.join(t, "cache", "photos")
+PH.PKG_ROOT = root
+rng = np.random.default_rng(0)
+def save(rel, x):
+    p = os.path.join(root, rel); os.makedirs(os.path.dirname(p), exist_ok=True); Image.fromarray(x).save(p)
+ims = {n: rng.integers(0, 256, (160, 160, 3), dtype=np.uint8) for n in ("evalstone", "brick", "wood", "metal", "evalstoneb")}
+for n in ims:
+    save("a/" + n + ".png", ims[n])
+save("b/crate.png", ims["wood"])  # an exact duplicate in a later package: dropped by the index
+class A: pass
+a = A(); a.root = root; a.procs = 1
+PH.cmd_index(a)
+PH.EVAL_LIST = os.path.join(t, "eval.txt")
+open(PH.EVAL_LIST, "w").write("# eval\npkga\tevalstone.png\tstone\n")
+out = {}
+tr, ev = PH.split()
+out["all"] = [r["rel"] for r in tr]
+out["eval"] = [r["rel"] for r in ev]
+lst = os.path.join(t, "train.txt")
+open(lst, "w").write("# list\npkga\tmetal.png\tmetal\npkgb\tcrate.png\twood\npkga\tbrick.png\tstone\n")
+tr, _ = PH.split(lst)
+out["listed"] = [(r["pkg"], r["rel"], r["material"]) for r in tr]
+ids = {r["rel"]: r["id"] for r in PH.load_index()}
+out["dup_id_is_wood"] = tr[1]["id"] == ids["wood.png"]
+out["dup_pixels_equal"] = bool((PH.load_photo(tr[1]) == ims["wood"]).all())
+os.environ[PH.TRAIN_LIST_ENV] = lst
+out["env"] = [r["rel"] for r in PH.split()[0]]
+del os.environ[PH.TRAIN_LIST_ENV]
+open(lst, "a").write("pkga\tevalstoneb.png\tstone\n")  # same source group as the evaluation photo
+try:
+    PH.split(lst); out["eval_group_refused"] = False
+except SystemExit as e:
+    out["eval_group_refused"] = "evaluation group" in str(e)
+print(json.dumps(out))
