@@ -164,8 +164,13 @@ def prepare_train(out, per_type, types=None):
 # ------------------------------------------------------------------------------------------ classifier
 
 def fit_clf(net, X, Y, epochs, path):
-    """Trains the defect-type classifier (Adam, flips, lr x0.6 an epoch) and saves its weights to path."""
+    """Trains the defect-type classifier (Adam, flips, lr x0.6 an epoch) and saves its weights to path.
+    Deterministic: the batches come from torch's generator (train_clf seeds it: 0) and the flips from their own
+    RandomState(0) (until 2026-12-02 (session 7) the flips drew from numpy's unseeded global generator, so two builds
+    of the same classifier from the same data differed; compare_renderers.py seeded that global with 0 right before,
+    which is this sequence)."""
     opt = torch.optim.Adam(net.parameters(), 2e-3)
+    flips = np.random.RandomState(0)
     n = len(X)
     for ep in range(epochs):
         perm = torch.randperm(n)
@@ -173,9 +178,9 @@ def fit_clf(net, X, Y, epochs, path):
         for j in range(0, n, 32):
             b = perm[j:j + 32]
             xb = X[b]
-            if np.random.rand() < 0.5:
+            if flips.rand() < 0.5:
                 xb = xb.flip(-1)
-            if np.random.rand() < 0.5:
+            if flips.rand() < 0.5:
                 xb = xb.flip(-2)
             loss = F.cross_entropy(net(xb), Y[b])
             opt.zero_grad(); loss.backward(); opt.step()
