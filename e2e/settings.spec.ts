@@ -126,7 +126,8 @@ test.describe('settings', () => {
     // seamPx: the seam blend (src/core/diffusion/seam.ts) runs in both, from the pack's defaults as for the built-in pack
     manifest.defaults = { ...manifest.defaults, scheduler: 'dpmpp-2m', seamPx: 2 };
     if (contextNorm) manifest.contextNorm = true;
-    const presetSettings = { guidance: 4, latentEditStart: 0.4 };
+    // the preset's own negative prompt too (the built-in "a crack" has one): the CLI applies it from the pack as the app does
+    const presetSettings = { guidance: 4, latentEditStart: 0.4, negativePrompt: 'a dent' };
     if (variant === 'preset') manifest.promptPresets = ['a hazelnut with a hole', { prompt: 'a metal surface with a scratch', ...presetSettings }];
     fs.writeFileSync(path.join(pack, 'defect-studio.json'), JSON.stringify(manifest));
     await page.route(
@@ -155,7 +156,8 @@ test.describe('settings', () => {
         await expect(page.getByRole('textbox', { name: 'Prompt' })).toHaveValue(String(user.prompt));
         await expect(field(page, 'Guidance')).toHaveValue('4');
         await expect(field(page, 'Latent blending from')).toHaveValue('0.4');
-        await expect(page.getByTestId('preset-settings')).toHaveText('Preset settings: Guidance 4, Latent blending from 0.4');
+        await expect(page.getByLabel('Negative', { exact: true })).toHaveValue('a dent');
+        await expect(page.getByTestId('preset-settings')).toHaveText('Preset settings: Guidance 4, Latent blending from 0.4, Negative prompt "a dent"');
         await expect(page.getByTestId('settings-differing')).toHaveText("All settings are the model's defaults.");
       } else {
         await page.getByRole('textbox', { name: 'Prompt' }).fill(String(user.prompt));
@@ -182,6 +184,7 @@ test.describe('settings', () => {
       expect(record.backend).toBe('wasm');
       expect(record.settings).toMatchObject({ steps: 6, guidance: 4, scheduler: 'dpmpp-2m', contextMargin: 8, seamPx: 2 });
       expect(record.settings.latentEditStart).toBe(variant === 'preset' ? 0.4 : 0.52);
+      expect(record.negativePrompt).toBe(variant === 'preset' ? 'a dent' : '');
 
       fs.writeFileSync(path.join(dir, 'photo.png'), zip['brushed_metal/train/good/000.png']);
       fs.writeFileSync(path.join(dir, 'trimap.png'), files.get('Brushed_metal_trimap.png')!);
@@ -199,7 +202,7 @@ test.describe('settings', () => {
       const meta = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'meta.json'), 'utf8'));
       expect(meta.settings).toEqual(record.settings);
       expect(meta.crop).toEqual(record.crop);
-      expect([meta.prompt, meta.seed, meta.backend]).toEqual([record.prompt, record.seed, 'wasm']);
+      expect([meta.prompt, meta.negativePrompt, meta.seed, meta.backend]).toEqual([record.prompt, record.negativePrompt, record.seed, 'wasm']);
 
       // ...and the same bytes.
       const app = decodePng(files.get('Brushed_metal_defect.png')!);

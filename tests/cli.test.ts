@@ -51,6 +51,8 @@ beforeAll(() => {
   // prompt presets with their own settings (issue 9, per-preset settings), and one out of range
   variant('preset-pack', (m) => m.promptPresets.push({ prompt: 'a scratch', guidance: 3, latentEditStart: 0.4 }));
   variant('bad-preset-pack', (m) => m.promptPresets.push({ prompt: 'a scratch', guidance: 1000 }));
+  // a preset with its own negative prompt (the built-in "a crack" is drawn away from "a scratch")
+  variant('neg-preset-pack', (m) => m.promptPresets.push({ prompt: 'a scratch', negativePrompt: 'a dent' }));
   variant('timesteps-pack', (m, d) => {
     const sf = join(d, 'scheduler', 'scheduler_config.json');
     const sc = JSON.parse(readFileSync(sf, 'utf8'));
@@ -152,6 +154,17 @@ describe('defect-studio generate', () => {
     expect(Buffer.compare(preset.image, explicit.image)).toBe(0); // the preset's values are what the pipeline ran with
     expect(Buffer.compare(preset.image, plain.image)).not.toBe(0);
     expect(wins.meta.settings).toMatchObject({ guidance: 5, latentEditStart: 0.4 });
+    // a preset's negative prompt: the same image as the option given by hand, recorded; an explicit one wins
+    const [neg, negExplicit, negWins] = await Promise.all([
+      gen('out-neg-preset', [], join(dir, 'neg-preset-pack')),
+      gen('out-neg-explicit', ['--negative-prompt', 'a dent']),
+      gen('out-neg-wins', ['--negative-prompt', ''], join(dir, 'neg-preset-pack')),
+    ]);
+    expect(neg.meta.negativePrompt).toBe('a dent');
+    expect(Buffer.compare(neg.image, negExplicit.image)).toBe(0);
+    expect(Buffer.compare(neg.image, plain.image)).not.toBe(0);
+    expect(negWins.meta.negativePrompt).toBe('');
+    expect(Buffer.compare(negWins.image, plain.image)).toBe(0);
   });
 
   const bad: [string, string[], RegExp][] = [

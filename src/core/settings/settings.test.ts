@@ -72,6 +72,31 @@ describe('settings defaults', () => {
     expect(differingFromPack(packDefaultValues(pack), pack, 'a color spot')).toEqual(['guidance', 'latentEditStart']);
   });
 
+  it("a prompt preset's own negative prompt applies to that prompt only; a pack's defaults cannot have one", () => {
+    const pack = { ...builtinLike, promptPresets: ['a scratch', { prompt: 'a crack', negativePrompt: 'a scratch', guidance: 9 }] };
+    expect(defaultSettings(pack, 'a crack')).toMatchObject({ negativePrompt: 'a scratch', guidance: 9, steps: 25 });
+    expect(defaultSettings(pack, ' A CRACK').negativePrompt).toBe('a scratch');
+    expect(defaultSettings(pack, 'a crack on wood').negativePrompt).toBe('');
+    expect(defaultSettings(pack, 'a scratch').negativePrompt).toBe('');
+    expect(defaultSettings(pack).negativePrompt).toBe('');
+    expect(presetFor(pack, 'a crack')).toEqual({ prompt: 'a crack', settings: { negativePrompt: 'a scratch', guidance: 9 } });
+    expect(parsePromptPresets([{ prompt: 'a crack', negativePrompt: 'a scratch' }])).toEqual([{ prompt: 'a crack', negativePrompt: 'a scratch' }]);
+    const err = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(SettingsError);
+        return (e as SettingsError).message;
+      }
+      return 'no error';
+    };
+    expect(err(() => parsePromptPresets([{ prompt: 'a crack', negativePrompt: 3 }]))).toBe(
+      'promptPresets[0].negativePrompt must be a text of at most 2000 characters, got 3',
+    );
+    expect(err(() => parsePromptPresets([{ prompt: 'a crack', negativePrompt: 'x'.repeat(2001) }]))).toMatch(/^promptPresets\[0\]\.negativePrompt must be a text/);
+    expect(err(() => parsePackDefaults({ negativePrompt: 'a scratch' }))).toMatch(/^defaults: unknown setting "negativePrompt"/);
+  });
+
   it('prompt presets: plain strings still parse; a bad preset is one clear error naming it', () => {
     expect(parsePromptPresets(['a scratch', 'a dent'])).toEqual(['a scratch', 'a dent']);
     expect(parsePromptPresets([{ prompt: 'a dent', guidance: 5 }])).toEqual([{ prompt: 'a dent', guidance: 5 }]);

@@ -67,16 +67,27 @@ export type PackSettingKey = (typeof PACK_SETTING_KEYS)[number];
 export type PackDefaults = Partial<Pick<SettingValues, PackSettingKey>>;
 
 /**
- * One entry of a pack's `promptPresets` as written in `defect-studio.json`: a prompt (`"a scratch"`), or a prompt
- * with its own settings (`{"prompt": "a color spot", "guidance": 4}`: pack settings only, the same keys and ranges
- * as `defaults`). A preset's settings override the pack's `defaults` whenever the prompt is that preset's.
+ * The settings a prompt preset may carry: the pack settings and a negative prompt. A preset's negative prompt is
+ * part of its wording (the built-in "a crack" is drawn away from "a scratch", not from the empty prompt); a pack's
+ * `defaults` has none, so any other prompt keeps the empty negative prompt.
  */
-export type PromptPresetEntry = string | ({ prompt: string } & PackDefaults);
+export const PRESET_SETTING_KEYS = [...PACK_SETTING_KEYS, 'negativePrompt'] as const satisfies readonly SettingKey[];
+export type PresetSettingKey = (typeof PRESET_SETTING_KEYS)[number];
+
+/** A prompt preset's own settings. */
+export type PresetSettings = Partial<Pick<SettingValues, PresetSettingKey>>;
+
+/**
+ * One entry of a pack's `promptPresets` as written in `defect-studio.json`: a prompt (`"a scratch"`), or a prompt
+ * with its own settings (`{"prompt": "a color spot", "guidance": 4}`: the keys and ranges of `defaults`, plus
+ * `negativePrompt`). A preset's settings override the pack's `defaults` whenever the prompt is that preset's.
+ */
+export type PromptPresetEntry = string | ({ prompt: string } & PresetSettings);
 
 /** A prompt preset, normalised: its prompt and its settings ({} for a plain-string preset). */
 export interface PromptPreset {
   prompt: string;
-  settings: PackDefaults;
+  settings: PresetSettings;
 }
 
 /** What the defaults need to know of a pack (a `PackManifest` is one). */
@@ -215,9 +226,10 @@ export function contextMarginFor(resolution: number): number {
 export function defaultSettings(pack?: PackSettingsSource | null, prompt?: string): SettingValues {
   const base: SettingValues = { ...REFERENCE_SETTINGS, contextMargin: contextMarginFor(pack?.resolution ?? REFERENCE_RESOLUTION) };
   const preset = prompt === undefined ? null : presetFor(pack, prompt);
-  for (const d of [pack?.defaults ?? {}, preset?.settings ?? {}]) {
-    for (const k of PACK_SETTING_KEYS) if (d[k] !== undefined) (base as unknown as Record<string, unknown>)[k] = d[k];
-  }
+  const d: PresetSettings = pack?.defaults ?? {};
+  for (const k of PACK_SETTING_KEYS) if (d[k] !== undefined) (base as unknown as Record<string, unknown>)[k] = d[k];
+  const p: PresetSettings = preset?.settings ?? {};
+  for (const k of PRESET_SETTING_KEYS) if (p[k] !== undefined) (base as unknown as Record<string, unknown>)[k] = p[k];
   return base;
 }
 
@@ -426,7 +438,8 @@ export function parsePackDefaults(raw: unknown): PackDefaults {
 
 /**
  * A pack's `promptPresets`: a list of prompts (non-empty texts) or `{"prompt": ..., <pack setting>: ...}` objects,
- * each setting checked with the ranges of `defaults`. A preset with settings shares its prompt (samePrompt) with no
+ * each setting checked with the ranges of `defaults` (PRESET_SETTING_KEYS: the pack settings and `negativePrompt`,
+ * a text of at most 2000 characters). A preset with settings shares its prompt (samePrompt) with no
  * other preset; plain strings are taken as they always were. `defaults`
  * (already parsed) is the pack's: a preset's settings merged over it must still validate (e.g. latent blending
  * not after pixel blending). Throws SettingsError; problem keys read `promptPresets[6].guidance`.
@@ -448,9 +461,9 @@ export function parsePromptPresets(raw: unknown, defaults: PackDefaults = {}): P
       if (!('prompt' in entry)) bad(`${at}.prompt`, 'a prompt', undefined);
       // problem keys name the manifest field: promptPresets[i].guidance (defaults.pixelEditStart for the pack's own)
       const field = (k: string, own: boolean) => (own ? `${at}.${k}` : `defaults.${k}`);
-      let settings: PackDefaults;
+      let settings: PresetSettings;
       try {
-        settings = parseSettingsObject(rest, { allowed: PACK_SETTING_KEYS, name: (k) => field(k, true), what: at }) as PackDefaults;
+        settings = parseSettingsObject(rest, { allowed: PRESET_SETTING_KEYS, name: (k) => field(k, true), what: at }) as PresetSettings;
       } catch (e) {
         if (!(e instanceof SettingsError)) throw e;
         throw new SettingsError(e.problems.map((q) => ({ ...q, key: field(String(q.key), true) })));

@@ -22,6 +22,7 @@ import {
   presetFor,
   presetPrompts,
   type PackSettingKey,
+  type PresetSettingKey,
   type SchedulerName,
   type SettingKey,
 } from '../../core/settings';
@@ -32,6 +33,11 @@ import { UnknownPromptWords } from './PromptWords';
 import { ModelList } from '../models/ModelLibrary';
 import { CommandButton } from '../CommandButton';
 
+
+/** A preset's setting as the preset list shows it: a text field's value in quotes (Negative prompt "a scratch"). */
+function presetSettingText(k: PresetSettingKey, v: unknown): string {
+  return `${SETTING_FIELDS[k].label} ${SETTING_FIELDS[k].kind === 'text' ? JSON.stringify(v) : String(v)}`;
+}
 
 /** Marks a pack setting whose value differs from the loaded model's default. */
 function useDiffers(field: SettingKey): boolean {
@@ -157,7 +163,7 @@ function PromptSection() {
   const manifest = useModel((m) => m.manifest);
   const presets = useMemo(() => presetPrompts(manifest), [manifest]);
   const preset = manifest ? presetFor(manifest, s.prompt) : null;
-  const presetSettings = preset ? (Object.keys(preset.settings) as PackSettingKey[]) : [];
+  const presetSettings = preset ? (Object.keys(preset.settings) as PresetSettingKey[]) : [];
   const ids = { prompt: useId(), preset: useId(), neg: useId(), seed: useId(), rnd: useId(), ada: useId() };
   return (
     <section aria-label="Prompt and settings" className="ds-section">
@@ -179,7 +185,7 @@ function PromptSection() {
           </select>
           {presetSettings.length > 0 && (
             <span className="ds-muted" data-testid="preset-settings" title="The preset's own settings; a setting you change yourself wins">
-              Preset settings: {presetSettings.map((k) => `${SETTING_FIELDS[k].label} ${String(preset!.settings[k])}`).join(', ')}
+              Preset settings: {presetSettings.map((k) => presetSettingText(k, preset!.settings[k])).join(', ')}
             </span>
           )}
         </div>

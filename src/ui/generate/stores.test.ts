@@ -108,4 +108,26 @@ describe('settings store', () => {
     s = again.useSettings.getState();
     expect([s.prompt, s.guidance, s.latentEditStart]).toEqual(['A color spot', 4, 0.6]);
   });
+
+  it("a preset's own negative prompt fills the Negative field while the user has not set it; the user's text wins", async () => {
+    const st = await loadPage();
+    const m = {
+      id: 'p', resolution: 256, defaults: { steps: 25, guidance: 7 },
+      promptPresets: ['a scratch', { prompt: 'a crack', negativePrompt: 'a scratch' }],
+    } as unknown as PackManifest;
+    st.applyPackDefaults(m);
+    let s = st.useSettings.getState();
+    expect([s.prompt, s.negativePrompt]).toEqual(['a scratch', '']);
+    s.set({ prompt: 'a crack' });
+    s = st.useSettings.getState();
+    expect(s.negativePrompt).toBe('a scratch');
+    expect(st.settingsToRequest(s, 1)).toMatchObject({ prompt: 'a crack', negativePrompt: 'a scratch' });
+    expect(st.settingsDifferingFromModel(s)).toEqual([]);
+    s.set({ prompt: 'a crack on wood' }); // not a preset: no negative prompt
+    expect(st.useSettings.getState().negativePrompt).toBe('');
+    st.useSettings.getState().set({ negativePrompt: 'a fold' }); // the user's own text wins over the preset's
+    st.useSettings.getState().set({ prompt: 'a crack' });
+    s = st.useSettings.getState();
+    expect([s.negativePrompt, s.userSet.includes('negativePrompt')]).toEqual(['a fold', true]);
+  });
 });
