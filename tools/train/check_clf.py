@@ -150,6 +150,7 @@ def main():
     ap.add_argument("--train", default=None, help="fit a classifier to this path")
     ap.add_argument("--data", default="photo_train.npz", help="with --train: comma-separated caches under tools/data/cache/")
     ap.add_argument("--epochs", type=int, default=6)
+    ap.add_argument("--seed", type=int, default=0, help="with --train: torch's and the flips' seed (0 = MODEL.md's classifiers)")
     ap.add_argument("--build-none", type=int, default=0, help="N samples of the 'none' class (nothing drawn in a trimap)")
     ap.add_argument("--none-cache", default="clf4/photo_clf_none.npz", help="with --build-none: the file written, under tools/data/cache/")
     ap.add_argument("--vae-pack", default=os.path.join(HERE, "..", "..", "public", "models", "ds-surface-v1"),
@@ -160,7 +161,7 @@ def main():
     if a.build_none:
         build_none(a.build_none, os.path.join(CACHE, a.none_cache), a.vae_pack)
     if a.train:
-        E.train_clf(a.train, a.epochs, [os.path.join(CACHE, d) for d in a.data.split(",")])
+        E.train_clf(a.train, a.epochs, [os.path.join(CACHE, d) for d in a.data.split(",")], a.seed)
     if a.clf:
         res = check(a.clf, a.vae_pack)
         if a.out:

@@ -163,14 +163,14 @@ def prepare_train(out, per_type, types=None):
 
 # ------------------------------------------------------------------------------------------ classifier
 
-def fit_clf(net, X, Y, epochs, path):
+def fit_clf(net, X, Y, epochs, path, seed=0):
     """Trains the defect-type classifier (Adam, flips, lr x0.6 an epoch) and saves its weights to path.
     Deterministic: the batches come from torch's generator (train_clf seeds it: 0) and the flips from their own
-    RandomState(0) (until 2026-12-02 (session 7) the flips drew from numpy's unseeded global generator, so two builds
+    RandomState(seed) (until 2026-12-02 (session 7) the flips drew from numpy's unseeded global generator, so two builds
     of the same classifier from the same data differed; compare_renderers.py seeded that global with 0 right before,
     which is this sequence)."""
     opt = torch.optim.Adam(net.parameters(), 2e-3)
-    flips = np.random.RandomState(0)
+    flips = np.random.RandomState(seed)
     n = len(X)
     for ep in range(epochs):
         perm = torch.randperm(n)
@@ -207,8 +207,10 @@ def generate_cases(out, pack, steps=None, extra=(), cases_file="cases.tsv"):
     print("generated", gen_info, "in %.0fs" % (time.time() - t0), flush=True)
     return gen_info
 
-def train_clf(path, epochs=6, data=None):
-    """Train the defect-type classifier on `data` (npz files of defect / ok / mask / dtype), save it to `path`."""
+def train_clf(path, epochs=6, data=None, seed=0):
+    """Train the defect-type classifier on `data` (npz files of defect / ok / mask / dtype), save it to `path`.
+    seed: torch's and the flips' (0 for every classifier of MODEL.md; others give further draws of the same
+    instrument, to see how much a fidelity figure owes to the draw)."""
     from evaluate import Clf, clf_input
     if data is None:
         # its own split (build_photo_cache.py --split clf) when built, else the UNet's photo training set: both
@@ -223,10 +225,10 @@ def train_clf(path, epochs=6, data=None):
         d = np.load(p)
         Xs.append(clf_input(d["defect"], d["ok"], d["mask"]))
         Ys.append(torch.from_numpy(d["dtype"].astype(np.int64)))
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     X, Y = torch.cat(Xs), torch.cat(Ys)
     net = Clf(n_types=int(Y.max()) + 1)  # 9 when a "none" cache (label NONE) is among the data
-    return fit_clf(net, X, Y, epochs, path)
+    return fit_clf(net, X, Y, epochs, path, seed)
 
 
 def load_clf(path=None):
