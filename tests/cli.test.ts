@@ -112,7 +112,7 @@ describe('defect-studio generate', () => {
     expect(meta.app.tool).toBe('cli');
     expect(meta.settings).toEqual({
       steps: 4, guidance: 5, scheduler: 'ddim', eta: 0, latentEditStart: 0.52, pixelEditStart: 0.9,
-      dilationPx: 8, contextMargin: 16, seamPx: 0, adaptation: true, adaptationMu: 1e4,
+      dilationPx: 8, contextMargin: 16, seamPx: 0, seamSpareStrokes: false, adaptation: true, adaptationMu: 1e4,
     });
   });
 

@@ -55,6 +55,7 @@ export function makeRequest(overrides: Partial<GenerateRequest> = {}): GenerateR
     dilationPx: 8,
     contextMargin: 8,
     seamPx: 0,
+    seamSpareStrokes: false,
     adaptation: { enabled: false, backgroundWeight: 100, mu: 1e-3, maxSamples: 4096 },
     ...overrides,
   };

@@ -55,7 +55,15 @@ describe('defect-studio generate options', () => {
     expect(USAGE).toContain('[--guidance 0..30]');
     expect(USAGE).toContain('[--eta 0..1]');
     expect(USAGE).toContain('[--scheduler ddim|euler|dpmpp-2m]');
-    expect(USAGE).toContain('[--no-adapt]');
+    expect(USAGE).toContain('[--[no-]adapt]');
+    expect(USAGE).toContain('[--[no-]seam-spare-strokes]');
+  });
+
+  it('boolean settings both ways: --seam-spare-strokes / --no-seam-spare-strokes / =false', () => {
+    expect(parseGenerateArgs([...base, '--seam-spare-strokes']).settings.seamSpareStrokes).toBe(true);
+    expect(parseGenerateArgs([...base, '--no-seam-spare-strokes']).settings.seamSpareStrokes).toBe(false);
+    expect(parseGenerateArgs([...base, '--seam-spare-strokes=false']).settings.seamSpareStrokes).toBe(false);
+    expect(parseGenerateArgs(base).settings.seamSpareStrokes).toBeUndefined();
   });
 
   it('printable: no control character reaches the terminal', () => {

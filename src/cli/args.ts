@@ -29,7 +29,7 @@ const BY_FLAG = new Map(CLI_SETTING_KEYS.map((k) => [SETTING_FIELDS[k].flag, k])
 
 function optionHelp(k: SettingKey): string {
   const f = SETTING_FIELDS[k];
-  if (f.kind === 'bool') return `[--no-${f.flag}]`;
+  if (f.kind === 'bool') return `[--[no-]${f.flag}]`;
   if (f.kind === 'enum') return `[--${f.flag} ${f.values.join('|')}]`;
   if (f.kind === 'int' || f.kind === 'number') return `[--${f.flag} ${f.min}..${f.max}]`;
   return `[--${f.flag} TEXT]`;

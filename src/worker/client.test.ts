@@ -32,6 +32,7 @@ const settings: GenerateSettings = {
   dilationPx: 8,
   contextMargin: 8,
   seamPx: 0,
+  seamSpareStrokes: false,
   adaptation: { enabled: false, backgroundWeight: 100, mu: 0, maxSamples: 1 },
 };
 

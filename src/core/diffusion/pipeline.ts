@@ -136,7 +136,7 @@ export async function generate(pack: LoadedPack, request: GenerateRequest, optio
   checkAbort(signal);
 
   const t0 = performance.now();
-  const { image, mask } = pasteResult(request, ctx, adapted.xGen, request.seamPx);
+  const { image, mask } = pasteResult(request, ctx, adapted.xGen, request.seamPx, request.seamSpareStrokes);
   timings.paste = performance.now() - t0;
   timings.total = performance.now() - tStart;
   return { image, mask, crop: ctx.crop, timings, adaptation: adapted.report };

@@ -19,8 +19,15 @@
  * photo's own texture residual, smoothed further in). It is Poisson-style seamless compositing of that mismatch,
  * restricted to a band of the defect so that the defect's interior is exactly the generation. Deterministic:
  * integer distances, a fixed-order conjugate-gradient solve in float64 (the same bytes in Node and the browser).
+ *
+ * Sparing thin strokes (`spareStrokes`, the `seamSpareStrokes` setting): a 3-7 px scratch, crack or cut is mostly
+ * band, so the fixed-width band fades the paste's change over most of the stroke and costs it contrast. With it,
+ * the band's width at each pixel is capped by the region's local half-width there (`seamBandWidth`): the edge
+ * pixel (d = 1) is always in the band; a deeper pixel (d >= 2) only where the region is at least 2d thick, i.e.
+ * the band never reaches into the middle half of a stroke. The fade runs over the capped width,
+ * (cap - d + 1) / cap. Where the region is at least 2W thick (blobs) the band and the result are the plain band's.
  */
-import { insideDistance } from './adaptation/metrics';
+import { insideDistance, seamBand } from './adaptation/metrics';
 
 /** Conjugate-gradient stopping rule of the band solve (relative residual, iteration cap). */
 export const SEAM_SOLVE = { tolerance: 1e-7, maxIterations: 500 } as const;
@@ -30,7 +37,14 @@ export const SEAM_SOLVE = { tolerance: 1e-7, maxIterations: 500 } as const;
  * space) for the defect `defect` (R * R, non-zero inside): xRef outside, the seam-blended band, x deeper inside.
  * widthPx <= 0 returns the plain composite (xRef outside, x inside). Returns a new array.
  */
-export function seamBlend(x: Float32Array, xRef: Float32Array, defect: ArrayLike<number>, R: number, widthPx: number): Float32Array {
+export function seamBlend(
+  x: Float32Array,
+  xRef: Float32Array,
+  defect: ArrayLike<number>,
+  R: number,
+  widthPx: number,
+  opts: { spareStrokes?: boolean } = {},
+): Float32Array {
   const plane = R * R;
   if (x.length !== 3 * plane || xRef.length !== 3 * plane || defect.length !== plane) {
     throw new Error(`seamBlend: expected [3, ${R}, ${R}] images and an ${R}x${R} defect`);
@@ -45,11 +59,12 @@ export function seamBlend(x: Float32Array, xRef: Float32Array, defect: ArrayLike
   const W = Math.floor(widthPx);
   if (W <= 0) return out;
   const dist = insideDistance(inside, R, R, W);
+  const cap = seamBandWidth(inside, R, W, opts.spareStrokes === true);
   // the band's unknowns, in raster order
   const index = new Int32Array(plane).fill(-1);
   const pix: number[] = [];
   for (let p = 0; p < plane; p++) {
-    if (dist[p] > 0) {
+    if (dist[p] > 0 && dist[p] <= cap[p]) {
       index[p] = pix.length;
       pix.push(p);
     }
@@ -88,10 +103,39 @@ export function seamBlend(x: Float32Array, xRef: Float32Array, defect: ArrayLike
     solveBand(diag, nbr, b, h);
     for (let k = 0; k < n; k++) {
       const p = pix[k];
-      out[o + p] = x[o + p] + ((W - dist[p] + 1) / W) * h[k];
+      out[o + p] = x[o + p] + ((cap[p] - dist[p] + 1) / cap[p]) * h[k];
     }
   }
   return out;
+}
+
+/**
+ * The band's width at each pixel of the defect `inside` (R * R, 1 inside; 0 outside it): W everywhere, or with
+ * `spareStrokes` min(W, max(1, floor(T / 2))), T the region's local half-width at the pixel: the largest t such
+ * that a (2t - 1) x (2t - 1) square inside the defect covers the pixel (its Chebyshev local thickness; t = the
+ * depth of the square's centre, so a stroke w px wide has T = ceil(w / 2) across its whole width), counted up to
+ * 2W (enough to tell whether the cap is W). T >= t exactly where the defect's opening by that square keeps the
+ * pixel: the pixels at depth >= t grown by t - 1.
+ */
+export function seamBandWidth(inside: Uint8Array, R: number, W: number, spareStrokes: boolean): Uint8Array {
+  const plane = R * R;
+  const cap = new Uint8Array(plane);
+  if (W <= 0) return cap;
+  if (!spareStrokes) {
+    for (let p = 0; p < plane; p++) cap[p] = inside[p] ? W : 0;
+    return cap;
+  }
+  const K = 2 * W;
+  const depth = insideDistance(inside, R, R, K); // 1..K, 0 deeper than K (and outside)
+  const T = new Uint8Array(plane);
+  const core = new Uint8Array(plane);
+  for (let t = 1; t <= K; t++) {
+    for (let p = 0; p < plane; p++) core[p] = inside[p] && (depth[p] === 0 || depth[p] >= t) ? 1 : 0;
+    const grown = t > 1 ? seamBand(core, R, R, t - 1) : core; // seamBand: the growth without `core` itself
+    for (let p = 0; p < plane; p++) if (core[p] || grown[p]) T[p] = t;
+  }
+  for (let p = 0; p < plane; p++) if (inside[p]) cap[p] = Math.min(W, Math.max(1, T[p] >> 1));
+  return cap;
 }
 
 /** A h = b for the band Laplacian (symmetric positive semi-definite) by conjugate gradients from h = 0. */

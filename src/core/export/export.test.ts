@@ -31,6 +31,7 @@ const request: GenerationSettings = {
   dilationPx: 16,
   contextMargin: 32,
   seamPx: 0,
+  seamSpareStrokes: false,
   adaptation: { enabled: true, backgroundWeight: 100, mu: 1e-3, maxSamples: 4096 },
 };
 const recordBase = {
@@ -76,7 +77,7 @@ describe('export', () => {
     // The pack settings, flat, under the names of src/core/settings.
     expect(rec.settings).toEqual({
       steps: 4, guidance: 7.5, scheduler: 'euler', eta: 0, latentEditStart: 0.52, pixelEditStart: 0.9,
-      dilationPx: 16, contextMargin: 32, seamPx: 0, adaptation: true, adaptationMu: 1e-3,
+      dilationPx: 16, contextMargin: 32, seamPx: 0, seamSpareStrokes: false, adaptation: true, adaptationMu: 1e-3,
     });
   });
 

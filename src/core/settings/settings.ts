@@ -35,6 +35,11 @@ export interface SettingValues {
    * defect's edge is continued smoothly into the defect's inner band of this width; 0 = the plain paste.
    */
   seamPx: number;
+  /**
+   * The seam blend spares thin strokes (seam.ts seamBandWidth): the band's width at each pixel is capped by the
+   * defect's local half-width there, so the middle half of a scratch, crack or cut keeps the generation.
+   */
+  seamSpareStrokes: boolean;
   /** Stage 3, the closed-form decoder adaptation. */
   adaptation: boolean;
   /** Ridge pull of the adapted weights towards the original ones. */
@@ -58,6 +63,7 @@ export const PACK_SETTING_KEYS = [
   'dilationPx',
   'contextMargin',
   'seamPx',
+  'seamSpareStrokes',
   'adaptation',
   'adaptationMu',
 ] as const satisfies readonly SettingKey[];
@@ -128,6 +134,7 @@ export interface GenerationSettings {
   dilationPx: number;
   contextMargin: number;
   seamPx: number;
+  seamSpareStrokes: boolean;
   adaptation: AdaptationSettings;
 }
 
@@ -162,6 +169,7 @@ export const SETTING_FIELDS: Record<SettingKey, SettingField> = {
   dilationPx: { kind: 'int', min: 0, max: 256, label: 'Edit margin (px)', flag: 'dilation-px', step: 4 },
   contextMargin: { kind: 'int', min: 0, max: 16384, label: 'Context margin (px)', flag: 'margin', step: 8 },
   seamPx: { kind: 'int', min: 0, max: 64, label: 'Seam blend (px)', flag: 'seam-px', step: 1 },
+  seamSpareStrokes: { kind: 'bool', label: 'Seam blend spares thin strokes', flag: 'seam-spare-strokes' },
   adaptation: { kind: 'bool', label: 'Decoder adaptation', flag: 'adapt' },
   adaptationMu: { kind: 'number', min: 0, max: 1e12, label: 'Adaptation mu', flag: 'adapt-mu' },
   variants: { kind: 'int', min: 1, max: 16, label: 'Variants', flag: 'variants', step: 1 },
@@ -192,6 +200,8 @@ export const REFERENCE_SETTINGS: Omit<SettingValues, 'contextMargin'> = {
   dilationPx: 16,
   // the reference method pastes plainly; a pack that measured the blend sets it in its defaults (ds-surface-v1)
   seamPx: 0,
+  // the blend's band at its full width everywhere (session 6); a pack that measured the stroke cap sets it
+  seamSpareStrokes: false,
   adaptation: true,
   // mu is given for a 256x256 image (the adapter scales it with the pixel count, adaptation/adapter.ts
   // effectiveMu); 1e4 was chosen on the built-in decoder at 256x256 (docs/adaptation.md, mu sweep).
@@ -502,6 +512,7 @@ export function toGenerationSettings(v: Omit<SettingValues, 'variants' | 'previe
     dilationPx: v.dilationPx,
     contextMargin: v.contextMargin,
     seamPx: v.seamPx,
+    seamSpareStrokes: v.seamSpareStrokes,
     adaptation: { ...ADAPTATION_FIXED, enabled: v.adaptation, mu: v.adaptationMu },
   };
 }
@@ -521,6 +532,7 @@ export function fromGenerationSettings(g: GenerationSettings): Omit<SettingValue
     dilationPx: g.dilationPx,
     contextMargin: g.contextMargin,
     seamPx: g.seamPx,
+    seamSpareStrokes: g.seamSpareStrokes,
     adaptation: g.adaptation.enabled,
     adaptationMu: g.adaptation.mu,
   };

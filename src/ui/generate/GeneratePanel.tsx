@@ -69,6 +69,23 @@ function NumberField(props: { field: SettingKey; disabled?: boolean }) {
   );
 }
 
+/** A checkbox for one boolean setting: its label (the accessible name) from src/core/settings. */
+function CheckField(props: { field: SettingKey }) {
+  const id = useId();
+  const f = SETTING_FIELDS[props.field];
+  const value = useSettings((s) => s[props.field]) as boolean;
+  const set = useSettings((s) => s.set);
+  const differs = useDiffers(props.field);
+  if (f.kind !== 'bool') return null;
+  return (
+    <div className={`ds-field${differs ? ' ds-differs' : ''}`} data-differs={differs || undefined}>
+      <label>
+        <input id={id} type="checkbox" checked={value} onChange={(e) => set({ [props.field]: e.target.checked } as Partial<SettingsState>)} /> {f.label}
+      </label>
+    </div>
+  );
+}
+
 function SchedulerField() {
   const id = useId();
   const value = useSettings((s) => s.scheduler);
@@ -218,6 +235,7 @@ function PromptSection() {
       <NumberField field="dilationPx" />
       <NumberField field="contextMargin" />
       <NumberField field="seamPx" />
+      <CheckField field="seamSpareStrokes" />
       <NumberField field="variants" />
       <NumberField field="previewEvery" />
       <div className="ds-field">
