@@ -123,8 +123,10 @@ test.describe('settings', () => {
     const pack = path.join(dir, 'pack');
     fs.cpSync(path.join(PACKS_DIR, 'tiny-builtin'), pack, { recursive: true });
     const manifest = JSON.parse(fs.readFileSync(path.join(pack, 'defect-studio.json'), 'utf8'));
-    // seamPx: the seam blend (src/core/diffusion/seam.ts) runs in both, from the pack's defaults as for the built-in pack
-    manifest.defaults = { ...manifest.defaults, scheduler: 'dpmpp-2m', seamPx: 2 };
+    // seamPx: the seam blend (src/core/diffusion/seam.ts) runs in both, from the pack's defaults as for the built-in pack;
+    // seamSpareStrokes (its band capped by the stroke's local half-width) in the contextNorm and preset variants
+    const seamSpareStrokes = variant !== 'plain';
+    manifest.defaults = { ...manifest.defaults, scheduler: 'dpmpp-2m', seamPx: 2, seamSpareStrokes };
     if (contextNorm) manifest.contextNorm = true;
     // the preset's own negative prompt too (the built-in "a crack" has one): the CLI applies it from the pack as the app does
     const presetSettings = { guidance: 4, latentEditStart: 0.4, negativePrompt: 'a dent' };
@@ -182,7 +184,7 @@ test.describe('settings', () => {
       const zip = unzipSync(new Uint8Array(files.get(zipName)!));
       const record = JSON.parse(files.get('Brushed_metal_record.json')!.toString('utf8'));
       expect(record.backend).toBe('wasm');
-      expect(record.settings).toMatchObject({ steps: 6, guidance: 4, scheduler: 'dpmpp-2m', contextMargin: 8, seamPx: 2 });
+      expect(record.settings).toMatchObject({ steps: 6, guidance: 4, scheduler: 'dpmpp-2m', contextMargin: 8, seamPx: 2, seamSpareStrokes });
       expect(record.settings.latentEditStart).toBe(variant === 'preset' ? 0.4 : 0.52);
       expect(record.negativePrompt).toBe(variant === 'preset' ? 'a dent' : '');
 

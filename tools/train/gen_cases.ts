@@ -3,7 +3,7 @@
  * onnxruntime-node, the pack's defaults, decoder adaptation on, paste-back), for tools/train/evaluate_photos.py.
  *
  *   node --import tsx tools/train/gen_cases.ts CASES.tsv PACK_DIR [--no-adapt] [--SETTING VALUE ...]
- * --SETTING: any option of `defect-studio generate` (`--steps 25`, `--guidance 5`, `--latent-edit-start 0.6`, ...;
+ * --SETTING: any option of `defect-studio generate` (`--steps 25`, `--guidance 5`, `--seam-spare-strokes true`, ...;
  * names and ranges from src/core/settings), given to every case; the rest are the pack's defaults, with a
  * prompt preset's own settings for a case whose prompt is that preset (buildRequest, the CLI's rule).
  * CASES.tsv: input.png <TAB> trimap.png <TAB> output.png <TAB> prompt <TAB> seed   (one case a line)
@@ -25,7 +25,8 @@ function parseOptions(args: string[]): { adapt: boolean; given: Partial<SettingV
       continue;
     }
     const key = a.startsWith('--') ? byFlag.get(a.slice(2)) : undefined;
-    if (!key || key === 'prompt' || key === 'seed' || SETTING_FIELDS[key].kind === 'bool' || args[i + 1] === undefined) {
+    // a boolean setting takes its value as the others do (`--seam-spare-strokes true`); adaptation is --no-adapt
+    if (!key || key === 'prompt' || key === 'seed' || key === 'adaptation' || args[i + 1] === undefined) {
       throw new Error(`gen_cases: unexpected argument ${JSON.stringify(a)}`);
     }
     given[key] = parseSettingText(key, args[++i]);
