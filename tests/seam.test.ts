@@ -234,10 +234,13 @@ describe('seamBlend sparing thin strokes (spareStrokes, setting seamSpareStrokes
 });
 
 describe('the built-in pack', () => {
-  it('blends the seam over 2 px by default (chosen on training photos, MODEL.md "the seam"); every other default pack 0', () => {
+  it('blends the seam over 2 px sparing thin strokes by default (chosen on training photos, MODEL.md "the seam"); every other default pack 0, off', () => {
     const m = parseManifest(readFileSync(join(__dirname, '..', 'public', 'models', 'ds-surface-v1', 'defect-studio.json'), 'utf8'));
     expect(defaultSettings(m).seamPx).toBe(2);
+    expect(defaultSettings(m).seamSpareStrokes).toBe(true);
+    for (const preset of ['a scratch', 'a crack', 'a cut']) expect(defaultSettings(m, preset).seamSpareStrokes).toBe(true);
     expect(defaultSettings({ resolution: 256 }).seamPx).toBe(0);
+    expect(defaultSettings({ resolution: 256 }).seamSpareStrokes).toBe(false);
   });
 });
 

@@ -199,8 +199,9 @@ def main():
         "previewMatrix": [[round(float(v), 6) for v in row] for row in sol[:LATENT_C]],
         "previewBias": [round(float(v), 6) for v in sol[LATENT_C]],
         "defaults": {"steps": 25, "guidance": a.guidance, "latentEditStart": 0.52, "pixelEditStart": 0.9,
-                     # seamPx: the seam blend's width (src/core/diffusion/seam.ts; chosen on training photos, MODEL.md)
-                     "dilationPx": 16, "seamPx": 2, "scheduler": "ddim"},
+                     # seamPx: the seam blend's width (src/core/diffusion/seam.ts; chosen on training photos, MODEL.md);
+                     # seamSpareStrokes: its band capped by the stroke's local half-width (session 7, MODEL.md)
+                     "dilationPx": 16, "seamPx": 2, "seamSpareStrokes": True, "scheduler": "ddim"},
     }
     if v2:
         extra.update(name="DefectStudio surfaces v2 (built-in)", contextNorm=True,
