@@ -14,6 +14,9 @@ set -e
 cd "$(dirname "$0")/../.."
 P=/usr/bin/python3
 export DS_THREADS=${DS_THREADS:-2}
+# the v4 recipe's training photos: the 547 of sessions 2-6, in their order, on any machine (photos.split(); set
+# DS_PHOTO_TRAIN_LIST= (empty) for every non-evaluation photo of this machine's index)
+export DS_PHOTO_TRAIN_LIST=${DS_PHOTO_TRAIN_LIST-tools/data/photo-train-v2a.txt}
 mkdir -p tools/train/runs/v4
 if [ ! -f tools/train/runs/v4/latents.pt ]; then  # with the latent cache in place the photo caches are not needed
   [ -f tools/data/cache/photos/index.json ] || $P tools/data/photos.py index
@@ -22,4 +25,6 @@ if [ ! -f tools/train/runs/v4/latents.pt ]; then  # with the latent cache in pla
   [ -f tools/data/cache/train.npz ] || $P tools/data/build_cache.py --split train --n ${PROC_N:-600} --procs 1
   $P tools/train/train_photo.py --stage cache --recipe v4 --cache-proc ${PROC_N:-600}
 fi
-exec $P tools/train/train_photo.py --stage unet --recipe v4 --minutes ${MINUTES:-600}
+# TYPE_WEIGHTS: the photo batches' per-type sampling weights (default v3's; session 7 raised cracks: MODEL.md)
+exec $P tools/train/train_photo.py --stage unet --recipe v4 --minutes ${MINUTES:-600} \
+    ${TYPE_WEIGHTS:+--type-weights "$TYPE_WEIGHTS"}
