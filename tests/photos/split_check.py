@@ -18,6 +18,8 @@ ims = {n: rng.integers(0, 256, (160, 160, 3), dtype=np.uint8) for n in ("evalsto
 for n in ims:
     save("a/" + n + ".png", ims[n])
 save("b/crate.png", ims["wood"])  # an exact duplicate in a later package: dropped by the index
+# the evaluation photo's texture again in another package: recoloured, rotated (a near-duplicate, not an exact one)
+save("b/copyrot.png", np.rot90(np.clip(ims["evalstone"] * 0.6 + 20, 0, 255).astype(np.uint8)).copy())
 class A: pass
 a = A(); a.root = root; a.procs = 1
 PH.cmd_index(a)
@@ -42,4 +44,10 @@ try:
     PH.split(lst); out["eval_group_refused"] = False
 except SystemExit as e:
     out["eval_group_refused"] = "evaluation group" in str(e)
+os.environ.pop(PH.TRAIN_LIST_ENV, None)
+tr, ev = PH.split()
+nd = PH.near_duplicates(tr, ev)
+out["neardup_best"] = [round(nd[0][0], 3), ev[nd[0][1]]["rel"], tr[nd[0][2]]["rel"]]
+rest = [r for r in tr if r["rel"] != "copyrot.png"]
+out["neardup_unrelated"] = round(PH.near_duplicates(rest, ev)[0][0], 3)
 print(json.dumps(out))

@@ -3,6 +3,7 @@
   /usr/bin/python3 tools/data/photos.py index [--root /]     # scan the installed packages -> cache/photos/index.json
                                                              # plus every photo downscaled to <= 512 px (cache/photos/*.png)
   /usr/bin/python3 tools/data/photos.py sheet --eval         # contact sheet of the evaluation photos (to look at)
+  /usr/bin/python3 tools/data/photos.py neardup [--threshold 0.95]   # evaluation photos whose texture is a training photo
 
 Packages (install with apt-get; licences in public/models/ds-surface-v1/MODEL.md):
   redeclipse-data nexuiz-textures ufoai-textures openarena-081-textures supertuxkart-data gimp-data
@@ -310,6 +311,43 @@ def eval_crop(x, size=256):
     return np.asarray(Image.fromarray(c).resize((size, size), Image.LANCZOS if m > size else Image.BILINEAR))
 
 
+def thumb_feature(x, size=32):
+    """A photo's grey size x size thumbnail (whole photo, BOX), zero-mean and unit-norm: the near-duplicate feature."""
+    g = np.asarray(Image.fromarray(x).resize((size, size), Image.BOX), np.float32).mean(-1)
+    g = g - g.mean()
+    return g / (np.linalg.norm(g) + 1e-6)
+
+
+def near_duplicates(tr, ev, size=32):
+    """For each evaluation record, its most similar training record: [(cosine, eval index, train index)], best first.
+    Cosine of the zero-mean grey thumbnails, the best of the evaluation thumbnail's 8 rotations / flips; so a
+    recoloured, rotated or re-encoded copy of a texture (another game's archive, another format) scores near 1."""
+    G = np.stack([thumb_feature(load_photo(r), size).ravel() for r in tr])
+    out = []
+    for i, r in enumerate(ev):
+        g = thumb_feature(load_photo(r), size)
+        best = np.full(len(tr), -1.0, np.float32)
+        for k in range(4):
+            for fl in (False, True):
+                h = np.rot90(g, k)
+                best = np.maximum(best, G @ (h[:, ::-1] if fl else h).ravel())
+        j = int(best.argmax())
+        out.append((float(best[j]), i, j))
+    return sorted(out, reverse=True)
+
+
+def cmd_neardup(a):
+    """Evaluation photos whose texture is among the training photos (the split in force: $DS_PHOTO_TRAIN_LIST)."""
+    tr, ev = split()
+    res = near_duplicates(tr, ev)
+    for sc, i, j in res:
+        if sc < a.threshold:
+            break
+        print("%.3f eval %2d %-9s %s:%s  ~  train %s:%s" % (sc, i, ev[i]["material"], ev[i]["pkg"], ev[i]["rel"], tr[j]["pkg"], tr[j]["rel"]))
+    print("%d of %d evaluation photos have a training photo at cosine >= %.2f (%d training photos)"
+          % (sum(sc >= a.threshold for sc, _, _ in res), len(ev), a.threshold, len(tr)))
+
+
 def cmd_select_eval(a):
     """Seeded first draft of the evaluation list: up to --per photos of each kind, one per source group, each
     source group never split. The committed list (photo-eval.txt) is this draft after a look at its sheet."""
@@ -357,7 +395,8 @@ def cmd_sheet(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("cmd", choices=["index", "sheet", "select-eval"])
+    ap.add_argument("cmd", choices=["index", "sheet", "select-eval", "neardup"])
+    ap.add_argument("--threshold", type=float, default=0.95, help="neardup: the cosine reported from")
     ap.add_argument("--seed", type=int, default=9)
     ap.add_argument("--per", type=int, default=8)
     ap.add_argument("--root", default="/")
@@ -367,7 +406,7 @@ def main():
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--out", default=os.path.join(HERE, "cache", "sheet.png"))
     a = ap.parse_args()
-    {"index": cmd_index, "sheet": cmd_sheet, "select-eval": cmd_select_eval}[a.cmd](a)
+    {"index": cmd_index, "sheet": cmd_sheet, "select-eval": cmd_select_eval, "neardup": cmd_neardup}[a.cmd](a)
 
 
 if __name__ == "__main__":
