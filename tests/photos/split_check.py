@@ -8,7 +8,7 @@ import photos as PH
 
 t = tempfile.mkdtemp()
 root = os.path.join(t, "root")
-PH.SOURCES = {"pkga": ["a"], "pkgb": ["b"]}
+PH.SOURCES = {"pkga": ["a"], "pkgb": ["b"], "gimp-data": ["g"]}
 PH.CACHE = os.path.join(t, "cache", "photos")
 PH.PKG_ROOT = root
 rng = np.random.default_rng(0)
@@ -20,6 +20,12 @@ for n in ims:
 save("b/crate.png", ims["wood"])  # an exact duplicate in a later package: dropped by the index
 # the evaluation photo's texture again in another package: recoloured, rotated (a near-duplicate, not an exact one)
 save("b/copyrot.png", np.rot90(np.clip(ims["evalstone"] * 0.6 + 20, 0, 255).astype(np.uint8)).copy())
+# a GIMP pattern (.pat: header size, version, width, height, channels, magic; then the pixels), 128 px: the index
+# repeats it to >= 320 px (384), DS_PHOTO_GIMP_UNTILED=1 gives back the single tile
+pat = rng.integers(0, 256, (128, 128, 3), dtype=np.uint8)
+os.makedirs(os.path.join(root, "g", "Paper"), exist_ok=True)
+open(os.path.join(root, "g", "Paper", "crinkle.pat"), "wb").write(
+    b"".join(int(v).to_bytes(4, "big") for v in (24, 1, 128, 128, 3)) + b"GPAT" + pat.tobytes())
 class A: pass
 a = A(); a.root = root; a.procs = 1
 PH.cmd_index(a)
@@ -46,6 +52,13 @@ except SystemExit as e:
     out["eval_group_refused"] = "evaluation group" in str(e)
 os.environ.pop(PH.TRAIN_LIST_ENV, None)
 tr, ev = PH.split()
+g = [r for r in tr if r["pkg"] == "gimp-data"][0]
+out["gimp_tiled"] = [g["w"], g["h"], bool((PH.load_photo(g)[:128, :128] == pat).all())]
+os.environ[PH.GIMP_UNTILED_ENV] = "1"
+g = [r for r in PH.split()[0] if r["pkg"] == "gimp-data"][0]
+out["gimp_untiled"] = [g["w"], g["h"], bool((PH.load_photo(g) == pat).all())]
+del os.environ[PH.GIMP_UNTILED_ENV]
+tr = [r for r in tr if r["pkg"] != "gimp-data"]
 nd = PH.near_duplicates(tr, ev)
 out["neardup_best"] = [round(nd[0][0], 3), ev[nd[0][1]]["rel"], tr[nd[0][2]]["rel"]]
 rest = [r for r in tr if r["rel"] != "copyrot.png"]

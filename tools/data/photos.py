@@ -21,6 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = os.path.join(HERE, "cache", "photos")
 EVAL_LIST = os.path.join(HERE, "photo-eval.txt")
 PKG_ROOT = "/"  # where the packages are installed (index --root)
+GIMP_UNTILED_ENV = "DS_PHOTO_GIMP_UNTILED"  # "1": GIMP patterns as one tile, as the index of sessions 2-6 held them
 TRAIN_LIST_ENV = "DS_PHOTO_TRAIN_LIST"  # a committed list of training photos (split()); unset: every non-evaluation photo
 
 # package -> folders (relative to the root) holding its textures
@@ -252,13 +253,30 @@ def record_of_file(pkg, rel, material, root=None):
     return dict(id=h, pkg=pkg, rel=rel, material=material, group=group_of(pkg, rel), w=int(x.shape[1]), h=int(x.shape[0]))
 
 
+def untiled_gimp_record(r):
+    """A GIMP pattern's record with its photo as ONE tile (not repeated to >= 320 px): the form the index of sessions
+    2-6 held (evaluation photo crinklepaper.pat: VAE 40.45 dB untiled = MODEL.md's 40.5, 33.34 tiled; 4 training
+    photos of photo-train-v2a.txt). The photo is cached under its own id like any other."""
+    im = read_gimp_pat(open(os.path.join(PKG_ROOT, SOURCES["gimp-data"][0], r["rel"]), "rb").read())
+    x = keep_content(im)
+    if x is None:
+        raise SystemExit("photos.py: GIMP pattern %s is not a usable photo untiled" % r["rel"])
+    h = hashlib.sha1(x[::4, ::4].tobytes()).hexdigest()[:16]
+    p = os.path.join(CACHE, h + ".png")
+    if not os.path.exists(p):
+        Image.fromarray(x).save(p, compress_level=1)
+    return dict(r, id=h, w=int(x.shape[1]), h=int(x.shape[0]))
+
+
 def split(train_list=None):
     """(train records, eval records): eval = the committed list; train excludes every group of an eval photo.
     With a training list (train_list or $DS_PHOTO_TRAIN_LIST, e.g. tools/data/photo-train-v2a.txt) the training
     records are exactly the listed photos, in the list's order, with the list's material: the training split of the
     index that sessions 2-6 used (547 photos) on a machine whose index holds more (pk3 archives, all GIMP patterns).
     Every tool that draws training photos (build_photo_cache.py, check_clf.py, --case-set train) draws by position
-    in this list, so the list and its order are part of a data set's recipe."""
+    in this list, so the list and its order are part of a data set's recipe.
+    $DS_PHOTO_GIMP_UNTILED=1: GIMP patterns (training and evaluation) as one untiled tile, as that index held them
+    (`index` repeats them to >= 320 px since); unset: as the index holds them."""
     idx = load_index()
     by_key = {(r["pkg"], r["rel"]): r for r in idx}
     ev = []
@@ -271,14 +289,17 @@ def split(train_list=None):
     lp = train_list_path(train_list)
     if lp is None:
         tr = [r for r in idx if r["group"] not in groups and r["id"] not in ids]
-        return tr, ev
-    tr = []
-    for pkg, rel, mat in read_eval_list(lp):
-        r = dict(by_key[(pkg, rel)]) if (pkg, rel) in by_key else record_of_file(pkg, rel, mat)
-        r["material"] = mat
-        if r["group"] in groups or r["id"] in ids:
-            raise SystemExit("photos.py: listed training photo %s %s belongs to an evaluation group" % (pkg, rel))
-        tr.append(r)
+    else:
+        tr = []
+        for pkg, rel, mat in read_eval_list(lp):
+            r = dict(by_key[(pkg, rel)]) if (pkg, rel) in by_key else record_of_file(pkg, rel, mat)
+            r["material"] = mat
+            if r["group"] in groups or r["id"] in ids:
+                raise SystemExit("photos.py: listed training photo %s %s belongs to an evaluation group" % (pkg, rel))
+            tr.append(r)
+    if os.environ.get(GIMP_UNTILED_ENV) == "1":  # sessions 2-6's GIMP photos: one tile each
+        tr = [untiled_gimp_record(r) if r["pkg"] == "gimp-data" else r for r in tr]
+        ev = [untiled_gimp_record(r) if r["pkg"] == "gimp-data" else r for r in ev]
     return tr, ev
 
 
