@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { runIfMain } from './standalone';
+import { median, runIfMain } from './standalone';
 import { chromium, type Page } from '@playwright/test';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -29,11 +29,6 @@ async function waitForServer(url: string, ms: number) {
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`no server at ${url}`);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)] : NaN;
 }
 
 async function paintStroke(page: Page, from: [number, number], to: [number, number]) {

@@ -4,7 +4,7 @@
  * A stroke's cost should follow the brush's dirty area, so the 4096/1024 ratio should stay near 1.
  *   npm run bench -- editor        or        node --import tsx bench/editor.bench.ts
  */
-import { runIfMain } from './standalone';
+import { median, runIfMain } from './standalone';
 import { Editor } from '../src/editor/Editor';
 import { DEFECT, OBJECT } from '../src/core/image';
 
@@ -16,11 +16,6 @@ function rng(seed: number) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return s / 4294967296;
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 function benchSize(size: number, brush: number, strokes: number, movesPerStroke: number): Row {

@@ -6,12 +6,7 @@
  *   npm run bench -- png        or        node --import tsx bench/png.bench.ts
  */
 import { decodePng, encodePng, rasterToRGBA, type Raster } from '../src/core/png';
-import { runIfMain, type Row } from './standalone';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+import { median, runIfMain, type Row } from './standalone';
 
 /** Median wall and CPU (user + system, this process) milliseconds; CPU time is the steadier one on a shared machine. */
 function time<T>(f: () => T, runs: number, warmUp = true): { ms: number; cpuMs: number; value: T } {

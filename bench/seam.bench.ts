@@ -8,7 +8,7 @@
  * so the blend's share of a generation is a ratio too. Writes bench/results/seam.json through bench/run.ts.
  */
 import { join, resolve } from 'node:path';
-import { runIfMain, type Row } from './standalone';
+import { median, runIfMain, type Row } from './standalone';
 import { seamBlend } from '../src/core/diffusion/seam';
 import { generate } from '../src/core/diffusion/pipeline';
 import { loadPack } from '../src/core/models/pack';
@@ -20,11 +20,6 @@ import { makeImage, makeRequest, makeTrimap } from '../tests/helpers';
 const ROOT = resolve(import.meta.dirname, '..');
 const R = 256;
 const W = 2;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 
 /** A 5-px-wide diagonal stroke, or an ellipse, as an R x R defect mask. */
 function mask(kind: 'stroke' | 'blob'): Uint8Array {

@@ -3,6 +3,12 @@ import { pathToFileURL } from 'node:url';
 
 export type Row = Record<string, string | number | boolean | null>;
 
+/** The median of timings (the upper middle one of an even count; NaN for none). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : NaN;
+}
+
 function fmt(v: unknown): string {
   if (typeof v === 'number') {
     if (Number.isInteger(v)) return String(v);
